@@ -1,0 +1,497 @@
+"""Provision the stateful resources that ``template.yaml`` declares, in moto, through boto3.
+
+Tests and the local stack get the same tables, queues and secret as AWS, because everything is read
+from the template (key schemas, TTL, queue attributes, redrive policy, the secret's placeholder
+keys) rather than written down twice. Works against moto's in-process ``mock_aws`` or, when
+``AWS_ENDPOINT_URL`` is set, against a ``ThreadedMotoServer`` (see :func:`start_moto_server`).
+
+Dev-only: this module is not part of the Lambda layer.
+
+``python -m dev.aws_stack`` starts a moto server, provisions the stack in it, prints the
+environment to export, and keeps serving until interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import re
+import socket
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import yaml
+
+if TYPE_CHECKING:
+    from moto.server import ThreadedMotoServer
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.literals import QueueAttributeNameType
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE_PATH = REPO_ROOT / "template.yaml"
+DEFAULT_REGION = "us-east-1"
+DEFAULT_ACCOUNT_ID = "123456789012"  # moto's default account
+
+TABLE_TYPE = "AWS::DynamoDB::Table"
+QUEUE_TYPE = "AWS::SQS::Queue"
+SECRET_TYPE = "AWS::SecretsManager::Secret"
+PROVISIONED_TYPES = frozenset({SECRET_TYPE, TABLE_TYPE, QUEUE_TYPE})
+
+# Logical ids in template.yaml that StackResources exposes by name.
+SECRET_ID = "ProviderSecret"
+STATE_TABLE_ID = "ProviderStateTable"
+JOBS_TABLE_ID = "JobsTable"
+ROUTE_JOBS_QUEUE_ID = "RouteJobsQueue"
+ROUTE_JOBS_DLQ_ID = "RouteJobsDeadLetterQueue"
+
+Template = dict[str, Any]
+
+
+# --------------------------------------------------------------------------- template loading
+
+
+class CloudFormationLoader(yaml.SafeLoader):
+    """A SafeLoader that understands CloudFormation short-form tags (``!Ref``, ``!GetAtt``, ...).
+
+    Each tag becomes its long (JSON) form: ``!Ref X`` -> ``{"Ref": "X"}``, ``!GetAtt A.B`` ->
+    ``{"Fn::GetAtt": ["A", "B"]}``, ``!Condition C`` -> ``{"Condition": "C"}``, and any other
+    ``!Name v`` -> ``{"Fn::Name": v}`` (``!Sub``, ``!If``, ``!Join``, ``!Select``, ...).
+    """
+
+
+def _construct_cfn_tag(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    elif isinstance(node, yaml.MappingNode):
+        value = loader.construct_mapping(node, deep=True)
+    else:  # pragma: no cover - yaml has no other node kinds
+        raise yaml.constructor.ConstructorError(None, None, f"unexpected node for !{tag_suffix}", node.start_mark)
+    if tag_suffix in ("Ref", "Condition"):
+        return {tag_suffix: value}
+    if tag_suffix == "GetAtt" and isinstance(value, str):
+        resource, _, attribute = value.partition(".")
+        return {"Fn::GetAtt": [resource, attribute]}
+    return {f"Fn::{tag_suffix}": value}
+
+
+CloudFormationLoader.add_multi_constructor("!", _construct_cfn_tag)
+
+
+def load_template(path: Path = TEMPLATE_PATH) -> Template:
+    """Parse a CloudFormation/SAM template (YAML, short-form tags allowed) into plain data."""
+    with path.open(encoding="utf-8") as stream:
+        data = yaml.load(stream, Loader=CloudFormationLoader)  # a SafeLoader subclass
+    if not isinstance(data, dict) or not isinstance(data.get("Resources"), dict):
+        raise ValueError(f"{path} is not a CloudFormation template (no Resources mapping)")
+    return data
+
+
+def resources_of_type(template: Mapping[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    """The template's resources of one type, by logical id, in declaration order."""
+    resources: Mapping[str, Any] = template["Resources"]
+    return {lid: res for lid, res in resources.items() if res.get("Type") == resource_type}
+
+
+# --------------------------------------------------------------------------- intrinsic functions
+
+
+class _Resolver:
+    """Resolves the few intrinsic functions the provisioned resources' properties use.
+
+    Parameters resolve to their defaults, pseudo parameters to local values, and ``Ref`` /
+    ``Fn::GetAtt`` of an already provisioned resource to what boto3 returned for it.
+    """
+
+    def __init__(self, template: Mapping[str, Any], *, region: str, stack_name: str) -> None:
+        self.parameters: dict[str, Any] = {
+            name: spec.get("Default") for name, spec in template.get("Parameters", {}).items()
+        }
+        self.pseudo: dict[str, str] = {
+            "AWS::Region": region,
+            "AWS::AccountId": DEFAULT_ACCOUNT_ID,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::StackName": stack_name,
+        }
+        self.refs: dict[str, str] = {}
+        self.attributes: dict[tuple[str, str], str] = {}
+
+    def ref(self, name: str) -> Any:
+        if name in self.pseudo:
+            return self.pseudo[name]
+        if name in self.refs:
+            return self.refs[name]
+        if name in self.parameters:
+            if self.parameters[name] is None:
+                raise ValueError(f"parameter {name} has no Default; cannot resolve it locally")
+            return self.parameters[name]
+        raise ValueError(f"cannot resolve Ref {name!r}: not a parameter or a provisioned resource")
+
+    def get_att(self, resource: str, attribute: str) -> str:
+        try:
+            return self.attributes[(resource, attribute)]
+        except KeyError:
+            raise ValueError(f"cannot resolve Fn::GetAtt {resource}.{attribute}") from None
+
+    def _sub(self, text: str, variables: Mapping[str, Any]) -> str:
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name.startswith("!"):
+                return "${" + name[1:] + "}"
+            if name in variables:
+                return str(self.resolve(variables[name]))
+            if "." in name and not name.startswith("AWS::"):
+                resource, _, attribute = name.partition(".")
+                return self.get_att(resource, attribute)
+            return str(self.ref(name))
+
+        return re.sub(r"\$\{([^}]+)\}", replace, text)
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self.resolve(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            ((key, arg),) = value.items()
+            if key == "Ref":
+                return self.ref(arg)
+            if key == "Fn::GetAtt":
+                resource, attribute = arg if isinstance(arg, list) else str(arg).split(".", 1)
+                return self.get_att(resource, attribute)
+            if key == "Fn::Sub":
+                if isinstance(arg, list):
+                    return self._sub(arg[0], arg[1])
+                return self._sub(arg, {})
+            if key == "Fn::Join":
+                separator, items = arg
+                return separator.join(str(item) for item in self.resolve(items))
+            if key.startswith("Fn::") or key == "Condition":
+                raise ValueError(f"intrinsic function {key} is not supported by dev.aws_stack")
+        return {key: self.resolve(item) for key, item in value.items()}
+
+
+def _references(value: Any) -> set[str]:
+    """Logical ids (or parameter names) a property value refers to through Ref/GetAtt/Sub."""
+    found: set[str] = set()
+    if isinstance(value, list):
+        for item in value:
+            found |= _references(item)
+    elif isinstance(value, dict):
+        for key, arg in value.items():
+            if key == "Ref" and isinstance(arg, str):
+                found.add(arg)
+            elif key == "Fn::GetAtt":
+                found.add(arg[0] if isinstance(arg, list) else str(arg).split(".", 1)[0])
+            elif key == "Fn::Sub":
+                text = arg[0] if isinstance(arg, list) else arg
+                found |= {name.split(".", 1)[0] for name in re.findall(r"\$\{([^!}][^}]*)\}", str(text))}
+                if isinstance(arg, list):
+                    found |= _references(arg[1])
+            else:
+                found |= _references(arg)
+    return found
+
+
+def _creation_order(template: Mapping[str, Any]) -> list[str]:
+    """Provisioned resources' logical ids, each after the provisioned resources it refers to."""
+    provisioned = {lid: res for lid, res in template["Resources"].items() if res.get("Type") in PROVISIONED_TYPES}
+    deps = {lid: _references(res.get("Properties", {})) & provisioned.keys() for lid, res in provisioned.items()}
+    order: list[str] = []
+    while deps:
+        ready = [lid for lid, needs in deps.items() if needs <= set(order)]
+        if not ready:
+            raise ValueError(f"circular references between {sorted(deps)}")
+        for lid in ready:
+            order.append(lid)
+            del deps[lid]
+    return order
+
+
+# --------------------------------------------------------------------------- result
+
+
+@dataclass(frozen=True)
+class StackResources:
+    """Physical names of the provisioned resources the gateway reads from its environment."""
+
+    secret_name: str
+    state_table: str
+    jobs_table: str
+    route_jobs_queue_url: str
+    route_jobs_dlq_url: str
+
+    def environment(self) -> dict[str, str]:
+        """The environment variables template.yaml sets from these resources (Ref values)."""
+        return {
+            "PROVIDER_SECRET_NAME": self.secret_name,
+            "PROVIDER_STATE_TABLE": self.state_table,
+            "JOBS_TABLE": self.jobs_table,
+            "ROUTE_JOBS_QUEUE_URL": self.route_jobs_queue_url,
+        }
+
+
+# --------------------------------------------------------------------------- provisioning
+
+
+def _to_attribute(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"))
+    return str(value)
+
+
+def placeholder_secret(template: Mapping[str, Any], logical_id: str = SECRET_ID) -> dict[str, str]:
+    """The secret's JSON keys as the template declares them, each with an empty value."""
+    props = template["Resources"][logical_id].get("Properties", {})
+    raw = props.get("SecretString")
+    if raw is None:
+        raw = props.get("GenerateSecretString", {}).get("SecretStringTemplate", "{}")
+    if not isinstance(raw, str):
+        raise ValueError(f"{logical_id}: SecretString must be a literal JSON string to derive placeholders")
+    keys = json.loads(raw)
+    if not isinstance(keys, dict):
+        raise ValueError(f"{logical_id}: SecretString is not a JSON object")
+    return {str(key): "" for key in keys}
+
+
+class _Provisioner:
+    def __init__(
+        self,
+        session: boto3.session.Session,
+        template: Template,
+        *,
+        prefix: str,
+        secret_values: Mapping[str, str] | None,
+    ) -> None:
+        region = session.region_name or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+        endpoint_url = os.environ.get("AWS_ENDPOINT_URL") or None
+        self.template = template
+        self.prefix = prefix
+        self.secret_values = secret_values
+        self.resolver = _Resolver(template, region=region, stack_name=prefix)
+        self.dynamodb: DynamoDBClient = session.client("dynamodb", region_name=region, endpoint_url=endpoint_url)
+        self.sqs: SQSClient = session.client("sqs", region_name=region, endpoint_url=endpoint_url)
+        self.secrets: SecretsManagerClient = session.client(
+            "secretsmanager", region_name=region, endpoint_url=endpoint_url
+        )
+        self.names: dict[str, str] = {}  # logical id -> name (secret, table) or URL (queue)
+
+    def physical_name(self, logical_id: str, props: Mapping[str, Any], name_key: str) -> str:
+        if name_key in props:
+            return str(self.resolver.resolve(props[name_key]))
+        return f"{self.prefix}-{logical_id}"
+
+    def run(self) -> None:
+        creators = {
+            SECRET_TYPE: self.create_secret,
+            TABLE_TYPE: self.create_table,
+            QUEUE_TYPE: self.create_queue,
+        }
+        resources = self.template["Resources"]
+        for logical_id in _creation_order(self.template):
+            resource = resources[logical_id]
+            creators[resource["Type"]](logical_id, resource.get("Properties", {}))
+
+    # -- Secrets Manager
+
+    def create_secret(self, logical_id: str, props: Mapping[str, Any]) -> None:
+        name = self.physical_name(logical_id, props, "Name")
+        values = (
+            dict(self.secret_values)
+            if self.secret_values is not None
+            else placeholder_secret(self.template, logical_id)
+        )
+        secret_string = json.dumps(values)
+        try:
+            arn = self.secrets.create_secret(Name=name, SecretString=secret_string)["ARN"]
+        except self.secrets.exceptions.ResourceExistsException:
+            arn = self.secrets.put_secret_value(SecretId=name, SecretString=secret_string)["ARN"]
+        self.resolver.refs[logical_id] = arn
+        self.resolver.attributes[(logical_id, "Id")] = arn
+        self.resolver.attributes[(logical_id, "Name")] = name
+        self.names[logical_id] = name
+
+    # -- DynamoDB
+
+    def create_table(self, logical_id: str, props: Mapping[str, Any]) -> None:
+        p = self.resolver.resolve(dict(props))
+        name = self.physical_name(logical_id, p, "TableName")
+        request: dict[str, Any] = {
+            "TableName": name,
+            "AttributeDefinitions": p["AttributeDefinitions"],
+            "KeySchema": p["KeySchema"],
+            "BillingMode": p.get("BillingMode", "PROVISIONED"),
+        }
+        if "ProvisionedThroughput" in p:
+            request["ProvisionedThroughput"] = {k: int(v) for k, v in p["ProvisionedThroughput"].items()}
+        for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+            if key in p:
+                request[key] = p[key]
+        if "StreamSpecification" in p:
+            request["StreamSpecification"] = {
+                "StreamEnabled": True,
+                "StreamViewType": p["StreamSpecification"]["StreamViewType"],
+            }
+        sse = p.get("SSESpecification")
+        if sse:
+            request["SSESpecification"] = {
+                "Enabled": bool(sse.get("SSEEnabled", False)),
+                **({"SSEType": sse["SSEType"]} if "SSEType" in sse else {}),
+                **({"KMSMasterKeyId": sse["KMSMasterKeyId"]} if "KMSMasterKeyId" in sse else {}),
+            }
+        try:
+            description = self.dynamodb.create_table(**request)["TableDescription"]
+        except self.dynamodb.exceptions.ResourceInUseException:
+            description = self.dynamodb.describe_table(TableName=name)["Table"]
+        self.dynamodb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+        ttl = p.get("TimeToLiveSpecification")
+        if ttl and ttl.get("Enabled", False):
+            current = self.dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+            if current.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
+                self.dynamodb.update_time_to_live(
+                    TableName=name,
+                    TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]},
+                )
+        self.resolver.refs[logical_id] = name
+        self.resolver.attributes[(logical_id, "Arn")] = description["TableArn"]
+        if "LatestStreamArn" in description:
+            self.resolver.attributes[(logical_id, "StreamArn")] = description["LatestStreamArn"]
+        self.names[logical_id] = name
+
+    # -- SQS
+
+    _QUEUE_ATTRIBUTES: tuple[QueueAttributeNameType, ...] = (
+        "DelaySeconds",
+        "MaximumMessageSize",
+        "MessageRetentionPeriod",
+        "ReceiveMessageWaitTimeSeconds",
+        "VisibilityTimeout",
+        "RedrivePolicy",
+        "RedriveAllowPolicy",
+        "FifoQueue",
+        "ContentBasedDeduplication",
+        "DeduplicationScope",
+        "FifoThroughputLimit",
+        "KmsMasterKeyId",
+        "KmsDataKeyReusePeriodSeconds",
+        "SqsManagedSseEnabled",
+    )
+
+    def create_queue(self, logical_id: str, props: Mapping[str, Any]) -> None:
+        p = self.resolver.resolve(dict(props))
+        name = self.physical_name(logical_id, p, "QueueName")
+        if p.get("FifoQueue") and not name.endswith(".fifo"):
+            name += ".fifo"
+        attributes = {key: _to_attribute(p[key]) for key in self._QUEUE_ATTRIBUTES if key in p}
+        url = self.sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.resolver.refs[logical_id] = url
+        self.resolver.attributes[(logical_id, "Arn")] = arn
+        self.resolver.attributes[(logical_id, "QueueName")] = name
+        self.resolver.attributes[(logical_id, "QueueUrl")] = url
+        self.names[logical_id] = url
+
+
+def provision(
+    session_or_none: boto3.session.Session | None = None,
+    *,
+    secret_values: Mapping[str, str] | None = None,
+    prefix: str = "local",
+    template: Template | None = None,
+) -> StackResources:
+    """Create the template's DynamoDB tables, SQS queues and Secrets Manager secret through boto3.
+
+    Tables get the template's KeySchema, AttributeDefinitions, billing mode, indexes and TTL; queues
+    its attributes (VisibilityTimeout, MessageRetentionPeriod, RedrivePolicy pointing at the created
+    DLQ with the same maxReceiveCount, ...); the secret's SecretString is ``json.dumps(secret_values)``
+    or, when None, the template's placeholder keys with empty values. Physical names are
+    ``<prefix>-<LogicalId>`` unless the template names the resource.
+
+    Runs against whatever endpoint boto3 would use: moto's ``mock_aws`` in-process, or the server
+    named by ``AWS_ENDPOINT_URL``. Idempotent: existing resources are reused and the secret's value
+    is overwritten.
+    """
+    session = session_or_none or boto3.session.Session()
+    provisioner = _Provisioner(
+        session, template if template is not None else load_template(), prefix=prefix, secret_values=secret_values
+    )
+    provisioner.run()
+    names = provisioner.names
+    return StackResources(
+        secret_name=names[SECRET_ID],
+        state_table=names[STATE_TABLE_ID],
+        jobs_table=names[JOBS_TABLE_ID],
+        route_jobs_queue_url=names[ROUTE_JOBS_QUEUE_ID],
+        route_jobs_dlq_url=names[ROUTE_JOBS_DLQ_ID],
+    )
+
+
+# --------------------------------------------------------------------------- moto server
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def start_moto_server(port: int | None = None) -> tuple[ThreadedMotoServer, str]:
+    """Start a moto server on 127.0.0.1 (a free port unless given); return it and its base URL.
+
+    Point boto3 at it with ``AWS_ENDPOINT_URL=<url>`` (plus any dummy credentials and a region), and
+    stop it with ``server.stop()``.
+    """
+    from moto.server import ThreadedMotoServer  # imported lazily: moto[server] pulls in flask
+
+    chosen = port if port is not None else _free_port()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=chosen, verbose=False)
+    server.start()
+    return server, f"http://127.0.0.1:{chosen}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m dev.aws_stack",
+        description="Start a moto server, provision template.yaml's tables, queues and secret, and serve.",
+    )
+    parser.add_argument("--port", type=int, default=None, help="port for the moto server (default: a free one)")
+    parser.add_argument("--prefix", default="local", help="physical name prefix (default: local)")
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    os.environ.setdefault("AWS_DEFAULT_REGION", DEFAULT_REGION)
+    server, url = start_moto_server(args.port)
+    os.environ["AWS_ENDPOINT_URL"] = url
+    try:
+        resources = provision(prefix=args.prefix)
+        print(f"export AWS_ENDPOINT_URL={url}")
+        print(f"export AWS_DEFAULT_REGION={os.environ['AWS_DEFAULT_REGION']}")
+        for key, value in resources.environment().items():
+            print(f"export {key}={value}")
+        print("# moto server running; Ctrl-C to stop", flush=True)
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,150 @@
+"""The local API: an HTTP server that turns each request into an API Gateway proxy event.
+
+Routes come from `template.yaml` (every `Api` event of every function), so the local API cannot
+drift from the deployed one. Each function runs on its own worker thread, one request at a time,
+like a single Lambda instance; its handler is the real one, imported with the layer on sys.path.
+API keys are not enforced locally (API Gateway enforces them in AWS).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from dev.aws_stack import load_template, resources_of_type
+from dev.lambda_runtime import LocalLambdaContext, api_event, load_handler
+
+
+@dataclass(frozen=True)
+class ApiRoute:
+    method: str
+    path: str  # as in the template, e.g. /v1/jobs/{job_id}
+    function: str  # the directory under functions/
+    timeout_s: float
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        if method != self.method:
+            return None
+        pattern = "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.path)) + "$"
+        found = re.match(pattern, path)
+        return found.groupdict() if found else None
+
+
+def routes_from_template() -> list[ApiRoute]:
+    """Every API event of every function in template.yaml."""
+    template = load_template()
+    default_timeout = float(template.get("Globals", {}).get("Function", {}).get("Timeout", 30))
+    routes = []
+    for props in (f["Properties"] for f in resources_of_type(template, "AWS::Serverless::Function").values()):
+        function = str(props["CodeUri"]).rstrip("/").split("/")[-1]
+        for event in props.get("Events", {}).values():
+            if event.get("Type") == "Api":
+                routes.append(
+                    ApiRoute(
+                        method=str(event["Properties"]["Method"]).upper(),
+                        path=str(event["Properties"]["Path"]),
+                        function=function,
+                        timeout_s=float(props.get("Timeout", default_timeout)),
+                    )
+                )
+    return routes
+
+
+class LocalApi:
+    """Serve the gateway's API on host:port by calling the real handlers in-process."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 3000) -> None:
+        self.routes = routes_from_template()
+        functions = {route.function for route in self.routes}
+        # One worker per function: a Lambda instance answers one request at a time.
+        self._workers = {name: ThreadPoolExecutor(1, thread_name_prefix=f"lambda-{name}") for name in functions}
+        self._server = ThreadingHTTPServer((host, port), _handler_class(self))
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> LocalApi:
+        for name in self._workers:  # import every handler up front, as a deployment would
+            self._workers[name].submit(load_handler, name).result()
+        self._thread = threading.Thread(target=self._server.serve_forever, name="local-api", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        for worker in self._workers.values():
+            worker.shutdown(wait=False, cancel_futures=True)
+
+    def dispatch(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
+        """Turn one HTTP request into a proxy event for the matching function and return its answer."""
+        parts = urlsplit(raw_path)
+        for route in self.routes:
+            params = route.match(method, parts.path)
+            if params is None:
+                continue
+            query = dict(parse_qsl(parts.query)) or None
+            event = api_event(
+                method, parts.path, body.decode("utf-8", "replace") if body else None,
+                headers=headers, query=query, resource=route.path,
+            )  # fmt: skip
+            event["pathParameters"] = params or None
+            context = LocalLambdaContext(function_name=route.function, timeout_s=route.timeout_s)
+            return self._workers[route.function].submit(_call, route.function, event, context).result()
+        known = any(route.match(route.method, parts.path) is not None for route in self.routes)
+        status, code = (405, "method_not_allowed") if known else (404, "not_found")
+        message = f"no route for {method} {parts.path}"
+        error = {"error": {"code": code, "message": message, "request_id": str(uuid.uuid4())}}
+        return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(error)}
+
+
+def _call(function: str, event: dict[str, Any], context: LocalLambdaContext) -> dict[str, Any]:
+    return load_handler(function)(event, context)
+
+
+def _handler_class(api: LocalApi) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            headers = dict(self.headers.items())
+            try:
+                answer = api.dispatch(self.command, self.path, headers, body)
+            except Exception as exc:  # a handler crash is a 502 from API Gateway too
+                error = {"error": {"code": "internal_error", "message": type(exc).__name__, "request_id": ""}}
+                answer = {"statusCode": 502, "headers": {}, "body": json.dumps(error)}
+            payload = answer.get("body") or ""
+            data = base64.b64decode(payload) if answer.get("isBase64Encoded") else str(payload).encode()
+            self.send_response(int(answer.get("statusCode", 502)))
+            sent = set()
+            for name, values in (answer.get("multiValueHeaders") or {}).items():
+                for value in values:
+                    self.send_header(name, str(value))
+                sent.add(name.lower())
+            for name, value in (answer.get("headers") or {}).items():
+                if name.lower() not in sent and name.lower() != "content-length":
+                    self.send_header(name, str(value))
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+
+    return Handler

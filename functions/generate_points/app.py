@@ -1,0 +1,21 @@
+"""The generate-points function: `POST /v1/generate-points`."""
+
+from __future__ import annotations
+
+from fastapi import Depends
+
+from gateway import points
+from gateway.request_context import RequestContext
+from gateway.web import create_app, lambda_entry, request_context
+
+app = create_app("generate-points", "Natural language to coordinates, checked before they are returned.")
+
+
+@app.post("/v1/generate-points", response_model=points.PointsResponse, response_model_exclude_none=True)
+async def post_generate_points(
+    body: points.PointsRequest, ctx: RequestContext = Depends(request_context)
+) -> points.PointsResponse:
+    return await points.generate(body, ctx)
+
+
+handler = lambda_entry(app)

@@ -1,0 +1,42 @@
+"""The status function: `GET /v1/status`, `GET /health`, and the scheduled provider probe."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from gateway import status
+from gateway.observability import logger, metrics
+from gateway.settings import get_settings
+from gateway.stores.secrets import load_provider_keys
+from gateway.web import create_app, event_loop, lambda_entry
+
+app = create_app("status", "Every provider's configuration and last probe; a cheap liveness check.")
+
+
+@app.get("/health")
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@app.get("/v1/status", response_model=status.StatusResponse)
+def get_status() -> status.StatusResponse:
+    settings = get_settings()
+    return status.provider_status(settings, load_provider_keys(settings))
+
+
+def on_schedule(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """An EventBridge schedule: probe every configured provider and record the outcomes."""
+    if event.get("detail-type") != "Scheduled Event":
+        raise ValueError(f"unexpected event: {event.get('detail-type') or sorted(event)[:5]}")
+    settings = get_settings()
+    records = event_loop().run_until_complete(status.probe_all(settings, load_provider_keys(settings)))
+    metrics.add_metric(name="ProvidersProbed", unit=MetricUnit.Count, value=len(records))
+    metrics.add_metric(name="ProbeFailures", unit=MetricUnit.Count, value=sum(r.outcome != "ok" for r in records))
+    logger.info("providers probed", extra={"probes": [r.model_dump() for r in records]})
+    return {"probed": [r.model_dump(exclude_none=True) for r in records]}
+
+
+handler = lambda_entry(app, on_event=on_schedule)

@@ -1,0 +1,86 @@
+"""Hugging Face through the official `huggingface_hub.AsyncInferenceClient` (`chat_completion`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from huggingface_hub import AsyncInferenceClient
+from huggingface_hub.errors import HfHubHTTPError
+
+from gateway.providers.base import (
+    Generation,
+    GenerationRequest,
+    Outcome,
+    ProviderError,
+    outcome_for_status,
+    outcome_for_transport_error,
+    parse_retry_after,
+    short,
+)
+
+
+class HuggingFaceProvider:
+    """OpenAI-shaped chat completion; `response_format` carries the JSON schema."""
+
+    name = "huggingface"
+
+    def __init__(self, *, api_key: str, model: str, base_url: str, timeout_ms: int) -> None:
+        self.model = model
+        self.base_url = base_url
+        self._client = AsyncInferenceClient(base_url=base_url, api_key=api_key, timeout=timeout_ms / 1000)
+
+    async def generate(self, request: GenerationRequest) -> Generation:
+        messages: list[dict[str, Any]] = []
+        if request.system:
+            messages.append({"role": "system", "content": request.system})
+        messages.append({"role": "user", "content": request.prompt})
+        response_format: Any = None
+        if request.json_schema is not None:
+            response_format = {
+                "type": "json_schema",
+                "json_schema": {"name": request.schema_name, "schema": request.json_schema, "strict": True},
+            }
+        try:
+            output = await self._client.chat_completion(
+                messages,
+                model=self.model,
+                max_tokens=request.max_output_tokens,
+                temperature=request.temperature,
+                response_format=response_format,
+            )
+        except Exception as exc:
+            raise _classify(exc) from exc
+        if not output.choices:
+            raise ProviderError(Outcome.EMPTY_RESPONSE, "no choices in the answer")
+        choice = output.choices[0]
+        if choice.finish_reason == "content_filter":
+            raise ProviderError(Outcome.BLOCKED, "answer blocked: content_filter")
+        text = choice.message.content if choice.message else None
+        if not text:
+            raise ProviderError(Outcome.EMPTY_RESPONSE, f"choice has no content (finish reason {choice.finish_reason})")
+        usage = output.usage
+        return Generation(
+            text=text,
+            input_tokens=(usage.prompt_tokens or 0) if usage else 0,
+            output_tokens=(usage.completion_tokens or 0) if usage else 0,
+        )
+
+    async def probe(self) -> None:
+        await self.generate(GenerationRequest(prompt="ping", max_output_tokens=1))
+
+
+def _classify(exc: Exception) -> ProviderError:
+    if isinstance(exc, ProviderError):
+        return exc
+    if isinstance(exc, HfHubHTTPError) and exc.response is not None:
+        status = exc.response.status_code
+        return ProviderError(
+            outcome_for_status(status),
+            short(f"HTTP {status} {exc.server_message or ''}"),
+            status=status,
+            retry_after_s=parse_retry_after(exc.response.headers.get("retry-after")),
+        )
+    outcome = outcome_for_transport_error(exc)
+    if outcome is None:
+        raise exc
+    return ProviderError(outcome, short(f"{type(exc).__name__}: {exc}"))

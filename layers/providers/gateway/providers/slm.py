@@ -1,0 +1,80 @@
+"""The small model (sLM) behind any `/generate` HTTP service, through `httpx`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from gateway.providers.base import (
+    Generation,
+    GenerationRequest,
+    Outcome,
+    ProviderError,
+    outcome_for_status,
+    outcome_for_transport_error,
+    parse_retry_after,
+    short,
+)
+
+
+class SlmProvider:
+    """`POST {SLM_ENDPOINT_URL}` with `{"prompt", "max_new_tokens", "temperature"}`.
+
+    Accepts the common answer shapes: `{"generated_text"}`, `{"text"}` and TGI's
+    `[{"generated_text"}]`, with optional `input_tokens` / `output_tokens`.
+    """
+
+    name = "slm"
+
+    def __init__(self, *, endpoint_url: str, model: str, bearer: str, timeout_ms: int) -> None:
+        self.model = model
+        self.base_url = endpoint_url
+        headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
+        self._client = httpx.AsyncClient(headers=headers, timeout=timeout_ms / 1000)
+
+    async def generate(self, request: GenerationRequest) -> Generation:
+        prompt = f"{request.system}\n\n{request.prompt}" if request.system else request.prompt
+        if request.json_schema is not None:
+            raise ProviderError(Outcome.INVALID_REQUEST, "the sLM service does not support structured output")
+        body: dict[str, Any] = {"prompt": prompt, "max_new_tokens": request.max_output_tokens}
+        if request.temperature is not None:
+            body["temperature"] = request.temperature
+        try:
+            response = await self._client.post(self.base_url, json=body)
+        except httpx.HTTPError as exc:
+            raise ProviderError(
+                outcome_for_transport_error(exc) or Outcome.CONNECTION_ERROR, short(f"{type(exc).__name__}: {exc}")
+            ) from exc
+        if response.status_code >= 400:
+            raise ProviderError(
+                outcome_for_status(response.status_code),
+                short(f"HTTP {response.status_code} {response.text}"),
+                status=response.status_code,
+                retry_after_s=parse_retry_after(response.headers.get("retry-after")),
+            )
+        try:
+            data = response.json()
+        except ValueError:
+            raise ProviderError(Outcome.MALFORMED_RESPONSE, "answer is not JSON") from None
+        if isinstance(data, list) and data:
+            data = data[0]
+        if not isinstance(data, dict):
+            raise ProviderError(Outcome.MALFORMED_RESPONSE, "answer is not a JSON object")
+        text = data.get("generated_text", data.get("text"))
+        if not isinstance(text, str):
+            raise ProviderError(Outcome.EMPTY_RESPONSE, "answer has no generated_text")
+        if not text.strip():
+            raise ProviderError(Outcome.EMPTY_RESPONSE, "answer text is empty")
+        return Generation(
+            text=text,
+            input_tokens=_int(data.get("input_tokens"), len(prompt.split())),
+            output_tokens=_int(data.get("output_tokens"), len(text.split())),
+        )
+
+    async def probe(self) -> None:
+        await self.generate(GenerationRequest(prompt="ping", max_output_tokens=1))
+
+
+def _int(value: object, fallback: int) -> int:
+    return value if isinstance(value, int) and value >= 0 else fallback

@@ -1,0 +1,77 @@
+"""Typed settings read from the environment, with the configuration names of the systems we replace."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from gateway.errors import ConfigurationError
+
+DEFAULT_HF_BASE_URL = "https://router.huggingface.co"
+
+
+class Settings(BaseModel):
+    """Everything a function reads from its environment. Keys are not here: see `gateway.secrets`."""
+
+    mode: Literal["aws", "local"] = Field("aws", alias="GATEWAY_MODE")
+    secret_name: str | None = Field(None, alias="PROVIDER_SECRET_NAME")
+    state_table: str | None = Field(None, alias="PROVIDER_STATE_TABLE")
+    jobs_table: str | None = Field(None, alias="JOBS_TABLE")
+    gemini_model: str = Field("gemini-2.5-flash", alias="GEMINI_MODEL")
+    gemini_base_url: str | None = Field(None, alias="GEMINI_BASE_URL")
+    vllm_model: str = Field("meta-llama/Llama-3.1-8B-Instruct", alias="VLLM_MODEL")
+    hf_point_generator_model: str = Field("Qwen/Qwen2.5-7B-Instruct", alias="HF_POINT_GENERATOR_MODEL")
+    hf_base_url: str = Field(DEFAULT_HF_BASE_URL, alias="HF_BASE_URL")
+    slm_mode: Literal["local", "http"] = Field("local", alias="SLM_MODE")
+    slm_endpoint_url: str | None = Field(None, alias="SLM_ENDPOINT_URL")
+    slm_model: str = Field("slm", alias="SLM_MODEL")
+    slm_timeout_ms: int = Field(8000, gt=0, alias="SLM_TIMEOUT_MS")
+    provider_timeout_ms: int = Field(20000, gt=0, alias="PROVIDER_TIMEOUT_MS")
+    max_body_bytes: int = Field(65536, gt=0, alias="MAX_BODY_BYTES")
+    max_points: int = Field(1000, gt=0, alias="MAX_POINTS")
+    secret_max_age_s: int = Field(300, ge=0, alias="SECRET_MAX_AGE_SECONDS")
+    job_retention_s: int = Field(7 * 24 * 3600, gt=0, alias="JOB_RETENTION_SECONDS")
+
+    model_config = {"populate_by_name": True, "frozen": True}
+
+    @field_validator("gemini_base_url", "slm_endpoint_url", "secret_name", "state_table", "jobs_table", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("hf_base_url", mode="before")
+    @classmethod
+    def _default_hf_base_url(cls, value: object) -> object:
+        return DEFAULT_HF_BASE_URL if value in ("", None) else value
+
+    @field_validator("gemini_base_url", "hf_base_url", "slm_endpoint_url")
+    @classmethod
+    def _absolute_url(cls, value: str | None) -> str | None:
+        if value is not None and (urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc):
+            raise ValueError("must be an absolute http(s) URL")
+        return value
+
+    @property
+    def slm_enabled(self) -> bool:
+        return self.slm_mode == "http" and self.slm_endpoint_url is not None
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Build settings from an environment; a bad value is a ConfigurationError naming the variable."""
+    env = dict(os.environ if environ is None else environ)
+    names = {field.alias for field in Settings.model_fields.values() if field.alias}
+    try:
+        return Settings.model_validate({k: v for k, v in env.items() if k in names})
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise ConfigurationError(f"invalid configuration: {problems}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once (a Lambda instance's environment does not change)."""
+    return load_settings()

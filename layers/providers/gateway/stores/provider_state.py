@@ -1,0 +1,71 @@
+"""Provider state shared by every Lambda instance, in DynamoDB: the last probe of each provider."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from decimal import Decimal
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+PROBE_RETENTION_S = 7 * 24 * 3600
+
+
+class ProbeRecord(BaseModel):
+    provider: str
+    model: str
+    outcome: str
+    latency_ms: float
+    probed_at: int
+    error: str | None = None
+
+
+@lru_cache(maxsize=8)
+def _table(name: str) -> Table:
+    return boto3.resource("dynamodb").Table(name)
+
+
+class ProviderStateStore:
+    """Reads and writes provider state items keyed `probe#<provider>`."""
+
+    def __init__(self, table_name: str) -> None:
+        self._table = _table(table_name)
+        self._table_name = table_name
+
+    def record_probe(self, record: ProbeRecord) -> None:
+        item: dict[str, Any] = {
+            "pk": f"probe#{record.provider}",
+            **record.model_dump(exclude_none=True),
+            "latency_ms": Decimal(str(record.latency_ms)),
+            "expires_at": record.probed_at + PROBE_RETENTION_S,
+        }
+        self._table.put_item(Item=item)
+
+    def last_probes(self, providers: Sequence[str]) -> dict[str, ProbeRecord]:
+        """The last probe of each provider, in one batch read."""
+        if not providers:
+            return {}
+        keys = [{"pk": f"probe#{name}"} for name in providers]
+        resource = self._table.meta.client
+        answer = resource.batch_get_item(RequestItems={self._table_name: {"Keys": keys}})
+        records = {}
+        for item in answer.get("Responses", {}).get(self._table_name, []):
+            record = ProbeRecord.model_validate({k: _plain(v) for k, v in item.items()})
+            records[record.provider] = record
+        return records
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value) if value % 1 else int(value)
+    return value
+
+
+def now_s() -> int:
+    return int(time.time())

@@ -1,0 +1,129 @@
+"""Fixtures for every test: events, the Lambda context, moto, the provider emulator, the gateway.
+
+Tests call the real handlers with real events (the files in `events/`), against moto (provisioned from
+template.yaml) and the provider emulator, which the real SDKs talk to over loopback.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+from dev.aws_stack import StackResources, provision
+from dev.emulator import ProviderEmulator
+from dev.lambda_runtime import LocalLambdaContext, api_event, invoke, use_layer
+from dev.local_env import AWS_DUMMY, EMULATOR_KEY, local_setup
+
+use_layer()
+
+EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
+# Everything the gateway reads from the environment, cleared so a developer's shell cannot leak in.
+GATEWAY_VARIABLES = (
+    "GATEWAY_MODE", "PROVIDER_SECRET_NAME", "PROVIDER_STATE_TABLE", "JOBS_TABLE", "ROUTE_JOBS_QUEUE_URL",
+    "GEMINI_API_KEY", "GEMINI_MODEL", "GEMINI_BASE_URL", "HUGGINGFACE_API_KEY", "VLLM_API_KEY", "VLLM_MODEL",
+    "HF_POINT_GENERATOR_MODEL", "HF_BASE_URL", "SLM_MODE", "SLM_ENDPOINT_URL", "SLM_AUTH_BEARER",
+    "SLM_TIMEOUT_MS", "PROVIDER_TIMEOUT_MS", "MAX_BODY_BYTES", "MAX_POINTS", "AWS_ENDPOINT_URL", "AWS_PROFILE",
+)  # fmt: skip
+
+
+def load_event(name: str, **body_overrides: Any) -> dict[str, Any]:
+    """An event from `events/`; for an API event, `body_overrides` replace fields of its JSON body."""
+    event: dict[str, Any] = json.loads((EVENTS_DIR / f"{name}.json").read_text())
+    if body_overrides:
+        body = json.loads(event["body"])
+        body.update(body_overrides)
+        event["body"] = json.dumps(body)
+    return event
+
+
+@dataclass
+class Answer:
+    """A handler's answer to an API Gateway event, with the JSON body parsed."""
+
+    status: int
+    headers: dict[str, str]
+    body: Any
+    raw: dict[str, Any]
+
+
+@dataclass
+class Gateway:
+    """The gateway under test: call a function's real handler with an event."""
+
+    emulator: ProviderEmulator
+    resources: StackResources
+
+    def invoke(self, function: str, event: dict[str, Any], context: LocalLambdaContext | None = None) -> Any:
+        return invoke(function, copy.deepcopy(event), context or LocalLambdaContext(function_name=function))
+
+    def call(self, function: str, event: dict[str, Any]) -> Answer:
+        raw = self.invoke(function, event)
+        headers = {k.lower(): v for k, v in (raw.get("headers") or {}).items()}
+        return Answer(raw["statusCode"], headers, json.loads(raw["body"]), raw)
+
+    def post(self, function: str, path: str, body: Any, headers: dict[str, str] | None = None) -> Answer:
+        return self.call(function, api_event("POST", path, body, headers=headers))
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[ProviderEmulator]:
+    with ProviderEmulator() as server:
+        yield server
+
+
+@pytest.fixture
+def lambda_context() -> LocalLambdaContext:
+    return LocalLambdaContext(function_name="test-function")
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    for name in GATEWAY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in AWS_DUMMY.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "AiGatewayTest")
+    _clear_caches()
+    yield monkeypatch
+    _clear_caches()
+
+
+@pytest.fixture
+def aws(clean_env: pytest.MonkeyPatch) -> Iterator[StackResources]:
+    """moto in-process with the template's tables, queues and secret."""
+    with mock_aws():
+        yield provision()
+
+
+@pytest.fixture
+def gateway(aws: StackResources, emulator: ProviderEmulator, clean_env: pytest.MonkeyPatch) -> Iterator[Gateway]:
+    """The gateway in local mode: keys in the (moto) secret, every provider pointed at the emulator."""
+    emulator.reset()
+    setup = local_setup({}, emulator.url, aws)
+    provision(secret_values=setup.secret_values)
+    for name, value in setup.environment.items():
+        clean_env.setenv(name, value)
+    yield Gateway(emulator, aws)
+    emulator.reset()
+
+
+def _clear_caches() -> None:
+    from aws_lambda_powertools.utilities import parameters
+
+    from gateway.settings import get_settings
+    from gateway.stores import jobs, provider_state
+
+    get_settings.cache_clear()
+    parameters.clear_caches()  # type: ignore[no-untyped-call]
+    jobs._table.cache_clear()
+    provider_state._table.cache_clear()
+
+
+__all__ = ["EMULATOR_KEY", "Answer", "Gateway", "load_event"]

@@ -1,0 +1,125 @@
+"""The two-command promise: `make run` serves every endpoint over HTTP, and `make invoke` runs a handler."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.e2e
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _child_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY") and not k.startswith("SLM_")}
+    env.pop("AWS_ENDPOINT_URL", None)
+    return env
+
+
+@dataclass
+class LocalStack:
+    url: str
+    emulator_url: str
+    banner: str
+
+
+@pytest.fixture(scope="module")
+def local_stack() -> Iterator[LocalStack]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dev.run_local", "--port", str(port)],
+        cwd=REPO_ROOT, env=_child_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if line.startswith("curl -s -X DELETE"):  # the last line of the banner
+            break
+    banner = "".join(lines)
+    found = re.search(r"provider emulator at (http://\S+?)\)", banner)
+    if not found:
+        process.kill()
+        pytest.fail(f"the local stack did not start:\n{banner}")
+    try:
+        yield LocalStack(f"http://127.0.0.1:{port}", found.group(1), banner)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            pytest.fail("the local stack did not stop on SIGTERM")
+
+
+def test_the_banner_prints_a_curl_example_for_every_endpoint(local_stack: LocalStack) -> None:
+    for path in ("/health", "/v1/status", "/v1/route", "/v1/generate-points", "/v1/handle-error"):
+        assert f"{local_stack.url}{path}" in local_stack.banner
+
+
+def test_every_endpoint_answers_over_http(local_stack: LocalStack) -> None:
+    with httpx.Client(base_url=local_stack.url, timeout=30) as client:
+        assert client.get("/health").json() == {"status": "ok"}
+        status = client.get("/v1/status").json()
+        assert {p["name"] for p in status["providers"]} == {"slm", "gemini", "huggingface"}
+        route = client.post("/v1/route", json={"user_id": "e2e", "prompt": "Say hello"})
+        assert route.status_code == 200
+        assert route.json()["provider"] == "slm"
+        points = client.post("/v1/generate-points", json={"prompt": "a circle", "context": {"count": 6}})
+        assert points.status_code == 200
+        assert points.json()["count"] == 6
+        analysis = client.post("/v1/handle-error", json={"error": {"message": "ZeroDivisionError: division by zero"}})
+        assert analysis.status_code == 200
+        assert analysis.json()["fix_steps"]
+
+
+def test_a_fault_told_to_the_emulator_shows_as_a_fallback(local_stack: LocalStack) -> None:
+    with httpx.Client(timeout=30) as client:
+        fault = {"provider": "slm", "kind": "status", "status": 503, "times": 1}
+        client.post(f"{local_stack.emulator_url}/__emulator/faults", json=fault).raise_for_status()
+        route = client.post(f"{local_stack.url}/v1/route", json={"user_id": "e2e", "prompt": "Say hello"})
+    body = route.json()
+    assert body["fallback_used"] is True
+    assert [a["outcome"] for a in body["attempts"]] == ["server_error", "ok"]
+
+
+def test_errors_over_http_keep_the_error_shape(local_stack: LocalStack) -> None:
+    with httpx.Client(base_url=local_stack.url, timeout=30) as client:
+        invalid = client.post("/v1/route", content=b"{}", headers={"Content-Type": "application/json"})
+        unknown = client.get("/v1/nothing-here")
+    assert invalid.status_code == 422
+    assert {"code", "message", "request_id", "details"} <= set(invalid.json()["error"])
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["code"] == "not_found"
+
+
+def test_make_invoke_runs_a_handler_with_an_event_file() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "dev.invoke", "generate_points", "events/generate_points.json"],
+        cwd=REPO_ROOT, env=_child_env(), capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    response = json.loads(done.stdout[done.stdout.index('{\n  "statusCode"') :])
+    assert response["statusCode"] == 200
+    assert response["body"]["count"] == 12

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import pytest
+
+from gateway.errors import ConfigurationError
+from gateway.settings import DEFAULT_HF_BASE_URL, load_settings
+
+
+def test_defaults_keep_the_replaced_systems_names() -> None:
+    settings = load_settings({})
+    assert settings.mode == "aws"
+    assert settings.gemini_model == "gemini-2.5-flash"
+    assert settings.hf_base_url == DEFAULT_HF_BASE_URL
+    assert settings.slm_enabled is False
+
+
+def test_empty_strings_from_template_parameters_mean_unset() -> None:
+    settings = load_settings({"GEMINI_BASE_URL": "", "HF_BASE_URL": "", "SLM_ENDPOINT_URL": ""})
+    assert settings.gemini_base_url is None
+    assert settings.hf_base_url == DEFAULT_HF_BASE_URL
+
+
+def test_the_slm_needs_http_mode_and_an_endpoint() -> None:
+    assert load_settings({"SLM_MODE": "http"}).slm_enabled is False
+    assert load_settings({"SLM_MODE": "http", "SLM_ENDPOINT_URL": "https://slm.example/generate"}).slm_enabled
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"SLM_TIMEOUT_MS": "-5"}, "SLM_TIMEOUT_MS"),
+        ({"SLM_MODE": "grpc"}, "SLM_MODE"),
+        ({"GEMINI_BASE_URL": "localhost:8080"}, "GEMINI_BASE_URL"),
+        ({"GATEWAY_MODE": "prod"}, "GATEWAY_MODE"),
+    ],
+)
+def test_a_bad_value_names_its_variable(env: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigurationError, match=named):
+        load_settings(env)
