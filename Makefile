@@ -37,7 +37,7 @@ build: template  ## sam build (the checked build of the template)
 test: lint template pytest  ## the full suite, as CI runs it
 
 bench: setup  ## benchmarks under bench/
-	$(BIN)/python -m bench.handler_overhead
+	@for script in bench/*.py; do name=$$(basename $$script .py); [ "$$name" = __init__ ] && continue; echo "== bench.$$name"; $(BIN)/python -m bench.$$name || exit 1; done
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -21,7 +21,7 @@ import re
 import socket
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -224,22 +224,35 @@ def _creation_order(template: Mapping[str, Any]) -> list[str]:
 
 @dataclass(frozen=True)
 class StackResources:
-    """Physical names of the provisioned resources the gateway reads from its environment."""
+    """Physical names of the provisioned resources, and the environment the template derives from them."""
 
     secret_name: str
     state_table: str
     jobs_table: str
     route_jobs_queue_url: str
     route_jobs_dlq_url: str
+    names: Mapping[str, str] = field(default_factory=dict)  # every provisioned logical id -> name or URL
+    variables: Mapping[str, str] = field(default_factory=dict)  # env var -> logical id it references
 
     def environment(self) -> dict[str, str]:
-        """The environment variables template.yaml sets from these resources (Ref values)."""
-        return {
-            "PROVIDER_SECRET_NAME": self.secret_name,
-            "PROVIDER_STATE_TABLE": self.state_table,
-            "JOBS_TABLE": self.jobs_table,
-            "ROUTE_JOBS_QUEUE_URL": self.route_jobs_queue_url,
-        }
+        """The environment variables template.yaml sets with `!Ref` to provisioned resources.
+
+        Read from the template (Globals and every function), so a table or queue added there reaches
+        the local stack and the tests without being named twice.
+        """
+        return {var: self.names[logical_id] for var, logical_id in self.variables.items() if logical_id in self.names}
+
+
+def referenced_variables(template: Mapping[str, Any]) -> dict[str, str]:
+    """Every environment variable in the template whose value is `!Ref <LogicalId>`."""
+    blocks = [template.get("Globals", {}).get("Function", {})]
+    blocks += [f.get("Properties", {}) for f in resources_of_type(template, "AWS::Serverless::Function").values()]
+    found: dict[str, str] = {}
+    for block in blocks:
+        for var, value in (block.get("Environment", {}).get("Variables", {}) or {}).items():
+            if isinstance(value, dict) and isinstance(value.get("Ref"), str):
+                found[var] = value["Ref"]
+    return found
 
 
 # --------------------------------------------------------------------------- provisioning
@@ -425,12 +438,13 @@ def provision(
     is overwritten.
     """
     session = session_or_none or boto3.session.Session()
-    provisioner = _Provisioner(
-        session, template if template is not None else load_template(), prefix=prefix, secret_values=secret_values
-    )
+    template = template if template is not None else load_template()
+    provisioner = _Provisioner(session, template, prefix=prefix, secret_values=secret_values)
     provisioner.run()
     names = provisioner.names
     return StackResources(
+        names=dict(names),
+        variables=referenced_variables(template),
         secret_name=names[SECRET_ID],
         state_table=names[STATE_TABLE_ID],
         jobs_table=names[JOBS_TABLE_ID],

@@ -26,7 +26,7 @@ use_layer()
 EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
 # Everything the gateway reads from the environment, cleared so a developer's shell cannot leak in.
 GATEWAY_VARIABLES = (
-    "GATEWAY_MODE", "PROVIDER_SECRET_NAME", "PROVIDER_STATE_TABLE", "JOBS_TABLE", "ROUTE_JOBS_QUEUE_URL",
+    "GATEWAY_MODE", "PROVIDER_SECRET_NAME", "PROVIDER_STATE_TABLE", "JOBS_TABLE", "CACHE_TABLE", "ROUTE_JOBS_QUEUE_URL",
     "GEMINI_API_KEY", "GEMINI_MODEL", "GEMINI_BASE_URL", "HUGGINGFACE_API_KEY", "VLLM_API_KEY", "VLLM_MODEL",
     "HF_POINT_GENERATOR_MODEL", "HF_BASE_URL", "SLM_MODE", "SLM_ENDPOINT_URL", "SLM_AUTH_BEARER",
     "SLM_TIMEOUT_MS", "PROVIDER_TIMEOUT_MS", "MAX_BODY_BYTES", "MAX_POINTS", "AWS_ENDPOINT_URL", "AWS_PROFILE",
@@ -118,11 +118,12 @@ def _clear_caches() -> None:
     from aws_lambda_powertools.utilities import parameters
 
     from gateway.settings import get_settings
-    from gateway.stores import jobs, provider_state
+    from gateway.stores import cache, jobs, provider_state
 
     get_settings.cache_clear()
     parameters.clear_caches()  # type: ignore[no-untyped-call]
     jobs._table.cache_clear()
+    cache._table.cache_clear()
     provider_state._table.cache_clear()
 
 

@@ -21,6 +21,7 @@ class Settings(BaseModel):
     secret_name: str | None = Field(None, alias="PROVIDER_SECRET_NAME")
     state_table: str | None = Field(None, alias="PROVIDER_STATE_TABLE")
     jobs_table: str | None = Field(None, alias="JOBS_TABLE")
+    cache_table: str | None = Field(None, alias="CACHE_TABLE")
     gemini_model: str = Field("gemini-2.5-flash", alias="GEMINI_MODEL")
     gemini_base_url: str | None = Field(None, alias="GEMINI_BASE_URL")
     vllm_model: str = Field("meta-llama/Llama-3.1-8B-Instruct", alias="VLLM_MODEL")
@@ -38,7 +39,9 @@ class Settings(BaseModel):
 
     model_config = {"populate_by_name": True, "frozen": True}
 
-    @field_validator("gemini_base_url", "slm_endpoint_url", "secret_name", "state_table", "jobs_table", mode="before")
+    @field_validator(
+        "gemini_base_url", "slm_endpoint_url", "secret_name", "state_table", "jobs_table", "cache_table", mode="before"
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value

@@ -1,0 +1,41 @@
+"""Cached answers in DynamoDB, keyed by a caller-made key, with a TTL.
+
+DynamoDB deletes expired items only eventually, so a read also checks `expires_at` itself.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import boto3
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+
+@lru_cache(maxsize=8)
+def _table(name: str) -> Table:
+    return boto3.resource("dynamodb").Table(name)
+
+
+class CacheStore:
+    """JSON values under string keys (use a namespace prefix, e.g. `route#<sha256>`)."""
+
+    def __init__(self, table_name: str) -> None:
+        self._table = _table(table_name)
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        """The value stored under `key`, or None when absent or expired."""
+        item = self._table.get_item(Key={"pk": key}).get("Item")
+        if item is None or int(str(item["expires_at"])) <= time.time():
+            return None
+        value: dict[str, Any] = json.loads(str(item["value"]))
+        return value
+
+    def put(self, key: str, value: dict[str, Any], ttl_s: int) -> None:
+        """Store `value` (JSON text: DynamoDB has no floats) for `ttl_s` seconds."""
+        now = int(time.time())
+        self._table.put_item(Item={"pk": key, "value": json.dumps(value), "stored_at": now, "expires_at": now + ttl_s})
