@@ -14,6 +14,9 @@ environment to export, and keeps serving until interrupted.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import copy
+import functools
 import json
 import logging
 import os
@@ -26,11 +29,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 import yaml
 
 if TYPE_CHECKING:
     from moto.server import ThreadedMotoServer
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import ServerSideEncryptionConfigurationTypeDef, ServerSideEncryptionRuleTypeDef
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sqs.literals import QueueAttributeNameType
@@ -43,7 +50,8 @@ DEFAULT_ACCOUNT_ID = "123456789012"  # moto's default account
 TABLE_TYPE = "AWS::DynamoDB::Table"
 QUEUE_TYPE = "AWS::SQS::Queue"
 SECRET_TYPE = "AWS::SecretsManager::Secret"
-PROVISIONED_TYPES = frozenset({SECRET_TYPE, TABLE_TYPE, QUEUE_TYPE})
+BUCKET_TYPE = "AWS::S3::Bucket"
+PROVISIONED_TYPES = frozenset({SECRET_TYPE, TABLE_TYPE, QUEUE_TYPE, BUCKET_TYPE})
 
 # Logical ids in template.yaml that StackResources exposes by name.
 SECRET_ID = "ProviderSecret"
@@ -88,13 +96,23 @@ def _construct_cfn_tag(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node
 CloudFormationLoader.add_multi_constructor("!", _construct_cfn_tag)
 
 
+_parsed_templates: dict[tuple[Path, int], Template] = {}
+
+
 def load_template(path: Path = TEMPLATE_PATH) -> Template:
-    """Parse a CloudFormation/SAM template (YAML, short-form tags allowed) into plain data."""
-    with path.open(encoding="utf-8") as stream:
-        data = yaml.load(stream, Loader=CloudFormationLoader)  # a SafeLoader subclass
-    if not isinstance(data, dict) or not isinstance(data.get("Resources"), dict):
-        raise ValueError(f"{path} is not a CloudFormation template (no Resources mapping)")
-    return data
+    """Parse a CloudFormation/SAM template (YAML, short-form tags allowed) into plain data.
+
+    Parsed once per version of the file (pure-Python YAML takes a fifth of a second on this template,
+    and every test provisions); each caller gets its own copy.
+    """
+    key = (path.resolve(), path.stat().st_mtime_ns)
+    if key not in _parsed_templates:
+        with path.open(encoding="utf-8") as stream:
+            data = yaml.load(stream, Loader=CloudFormationLoader)  # a SafeLoader subclass
+        if not isinstance(data, dict) or not isinstance(data.get("Resources"), dict):
+            raise ValueError(f"{path} is not a CloudFormation template (no Resources mapping)")
+        _parsed_templates[key] = data
+    return copy.deepcopy(_parsed_templates[key])
 
 
 def resources_of_type(template: Mapping[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
@@ -300,6 +318,8 @@ class _Provisioner:
         self.secrets: SecretsManagerClient = session.client(
             "secretsmanager", region_name=region, endpoint_url=endpoint_url
         )
+        self.s3: S3Client = session.client("s3", region_name=region, endpoint_url=endpoint_url)
+        self.region = region
         self.names: dict[str, str] = {}  # logical id -> name (secret, table) or URL (queue)
 
     def physical_name(self, logical_id: str, props: Mapping[str, Any], name_key: str) -> str:
@@ -312,6 +332,7 @@ class _Provisioner:
             SECRET_TYPE: self.create_secret,
             TABLE_TYPE: self.create_table,
             QUEUE_TYPE: self.create_queue,
+            BUCKET_TYPE: self.create_bucket,
         }
         resources = self.template["Resources"]
         for logical_id in _creation_order(self.template):
@@ -417,6 +438,45 @@ class _Provisioner:
         self.resolver.attributes[(logical_id, "QueueUrl")] = url
         self.names[logical_id] = url
 
+    # -- S3
+
+    def create_bucket(self, logical_id: str, props: Mapping[str, Any]) -> None:
+        """A bucket with the template's default encryption and versioning (bucket names are lowercase)."""
+        p = self.resolver.resolve(dict(props))
+        name = self.physical_name(logical_id, p, "BucketName").lower()
+        request: dict[str, Any] = {"Bucket": name}
+        if self.region != "us-east-1":
+            request["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
+        with contextlib.suppress(self.s3.exceptions.BucketAlreadyOwnedByYou, self.s3.exceptions.BucketAlreadyExists):
+            self.s3.create_bucket(**request)
+        rules = p.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration")
+        if rules:  # CloudFormation's ServerSideEncryptionByDefault is the API's ApplyServerSideEncryptionByDefault
+            api_rules: list[ServerSideEncryptionRuleTypeDef] = [
+                {"ApplyServerSideEncryptionByDefault": r["ServerSideEncryptionByDefault"]} for r in rules
+            ]
+            configuration: ServerSideEncryptionConfigurationTypeDef = {"Rules": api_rules}
+            self.s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration=configuration)
+        versioning = p.get("VersioningConfiguration", {}).get("Status")
+        if versioning:
+            self.s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": versioning})
+        self.resolver.refs[logical_id] = name
+        self.resolver.attributes[(logical_id, "Arn")] = f"arn:aws:s3:::{name}"
+        self.resolver.attributes[(logical_id, "DomainName")] = f"{name}.s3.amazonaws.com"
+        self.names[logical_id] = name
+
+
+def _session() -> boto3.session.Session:
+    """A new session (credentials, region and endpoint as the environment says now) whose service
+    models come from one shared loader: parsing them is most of the time of a provisioning."""
+    botocore_session = botocore.session.get_session()
+    botocore_session.register_component("data_loader", _shared_loader())
+    return boto3.session.Session(botocore_session=botocore_session)
+
+
+@functools.lru_cache(maxsize=1)
+def _shared_loader() -> botocore.loaders.Loader:
+    return botocore.loaders.create_loader()
+
 
 def provision(
     session_or_none: boto3.session.Session | None = None,
@@ -425,7 +485,7 @@ def provision(
     prefix: str = "local",
     template: Template | None = None,
 ) -> StackResources:
-    """Create the template's DynamoDB tables, SQS queues and Secrets Manager secret through boto3.
+    """Create the template's DynamoDB tables, SQS queues, S3 buckets and Secrets Manager secret through boto3.
 
     Tables get the template's KeySchema, AttributeDefinitions, billing mode, indexes and TTL; queues
     its attributes (VisibilityTimeout, MessageRetentionPeriod, RedrivePolicy pointing at the created
@@ -437,7 +497,7 @@ def provision(
     named by ``AWS_ENDPOINT_URL``. Idempotent: existing resources are reused and the secret's value
     is overwritten.
     """
-    session = session_or_none or boto3.session.Session()
+    session = session_or_none or _session()
     template = template if template is not None else load_template()
     provisioner = _Provisioner(session, template, prefix=prefix, secret_values=secret_values)
     provisioner.run()

@@ -1,8 +1,9 @@
 """`make run`: the whole gateway on http://127.0.0.1:3000 with no keys and no Docker.
 
-Starts a moto server (Secrets Manager, DynamoDB, SQS, provisioned from template.yaml), the provider
-emulator, and the local API that calls the real handlers; prints curl examples; stops all three on
-Ctrl-C or SIGTERM. Providers whose keys are in the environment are called for real.
+Starts a moto server (Secrets Manager, DynamoDB, SQS, S3, provisioned from template.yaml), the provider
+emulator, the local API that calls the real handlers, and a poller per queue that feeds its consumer
+function (route jobs, training examples); prints curl examples; stops everything on Ctrl-C or
+SIGTERM. Providers whose keys are in the environment are called for real.
 """
 
 from __future__ import annotations
@@ -17,12 +18,16 @@ from dev.aws_stack import provision, start_moto_server
 from dev.emulator import ProviderEmulator
 from dev.local_api import LocalApi
 from dev.local_env import AWS_DUMMY, local_setup
+from dev.sqs_poller import SqsPoller
 
 EXAMPLES = """\
 curl -s {url}/health
 curl -s {url}/v1/status
 curl -s -X POST {url}/v1/route -H 'Content-Type: application/json' \\
   -d '{{"user_id": "demo", "prompt": "Explain Python list comprehensions in one sentence.", "language": "en"}}'
+curl -s -X POST {url}/v1/jobs -H 'Content-Type: application/json' \\
+  -d '{{"user_id": "demo", "prompt": "Summarise the benefits of serverless in one sentence."}}'
+curl -s {url}/v1/jobs/<job_id from the answer above>
 curl -s -X POST {url}/v1/generate-points -H 'Content-Type: application/json' \\
   -d '{{"prompt": "12 points on a circle", "context": {{"count": 12, "radius": 100, "center": [50, -20]}}}}'
 curl -s -X POST {url}/v1/handle-error -H 'Content-Type: application/json' \\
@@ -44,12 +49,16 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["AWS_ENDPOINT_URL"] = moto_url
     emulator = ProviderEmulator(host="127.0.0.1").start()
     api: LocalApi | None = None
+    pollers: list[SqsPoller] = []
     try:
         resources = provision()
         setup = local_setup(os.environ, emulator.url, resources)
         provision(secret_values=setup.secret_values)
         os.environ.update(setup.environment)
         api = LocalApi(args.host, args.port).start()
+        consumers = (("RouteJobsQueue", "route"), ("TrainingQueue", "training_consumer"))
+        for queue, function in consumers:  # the template's SQS event sources
+            pollers.append(SqsPoller(resources.names[queue], function, retry_after_s=2).start())
         emulated = sorted({"gemini", "huggingface", "slm"} - set(setup.real_providers))
         print(f"AI gateway running on {api.url}  (AWS: moto at {moto_url}; provider emulator at {emulator.url})")
         print(f"real providers: {', '.join(setup.real_providers) or 'none'}; emulated: {', '.join(emulated)}")
@@ -64,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         stop.wait()
         print("stopping", flush=True)
     finally:
+        for poller in pollers:
+            poller.stop()
         if api is not None:
             api.stop()
         emulator.stop()

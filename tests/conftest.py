@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from moto import mock_aws
 
@@ -30,6 +31,14 @@ GATEWAY_VARIABLES = (
     "GEMINI_API_KEY", "GEMINI_MODEL", "GEMINI_BASE_URL", "HUGGINGFACE_API_KEY", "VLLM_API_KEY", "VLLM_MODEL",
     "HF_POINT_GENERATOR_MODEL", "HF_BASE_URL", "SLM_MODE", "SLM_ENDPOINT_URL", "SLM_AUTH_BEARER",
     "SLM_TIMEOUT_MS", "PROVIDER_TIMEOUT_MS", "MAX_BODY_BYTES", "MAX_POINTS", "AWS_ENDPOINT_URL", "AWS_PROFILE",
+    "RETRY_MAX_ATTEMPTS", "RETRY_BASE_DELAY_MS", "RETRY_MAX_DELAY_MS", "MIN_ATTEMPT_MS", "BREAKER_FAILURE_THRESHOLD",
+    "BREAKER_FAILURE_RATE", "BREAKER_MIN_REQUESTS", "BREAKER_WINDOW_SECONDS", "BREAKER_COOLDOWN_SECONDS",
+    "BREAKER_CACHE_MS", "AI_DAILY_COST_LIMIT", "AI_DAILY_COST_LIMIT_GEMINI", "AI_DAILY_COST_LIMIT_HUGGINGFACE",
+    "ERROR_CACHE_TTL_SECONDS",
+    "AI_PRIMARY_PROVIDER", "AI_USE_VLLM_BACKUP", "VLLM_TRAINED", "ROUTE_TOPICS", "COMPLEXITY_THRESHOLD",
+    "CACHE_TTL_SECONDS", "SIMILARITY_THRESHOLD", "REPETITION_WINDOW", "INTERACTION_RETENTION_SECONDS",
+    "EMBEDDING_PROVIDER", "GEMINI_EMBEDDING_MODEL", "INTERACTIONS_TABLE", "TRAINING_QUEUE_URL", "IDEMPOTENCY_TABLE",
+    "JOB_MAX_RECEIVES", "DATASET_BUCKET", "DATASET_PREFIX", "HF_DATASET_REPO",
 )  # fmt: skip
 
 
@@ -107,9 +116,14 @@ def gateway(aws: StackResources, emulator: ProviderEmulator, clean_env: pytest.M
     """The gateway in local mode: keys in the (moto) secret, every provider pointed at the emulator."""
     emulator.reset()
     setup = local_setup({}, emulator.url, aws)
-    provision(secret_values=setup.secret_values)
+    boto3.client("secretsmanager").put_secret_value(
+        SecretId=aws.secret_name, SecretString=json.dumps(setup.secret_values)
+    )
     for name, value in setup.environment.items():
         clean_env.setenv(name, value)
+    # One attempt per provider unless a test asks for retries (tests/resilience does): the feature
+    # tests then see each fault exactly once, without backoff delays.
+    clean_env.setenv("RETRY_MAX_ATTEMPTS", "1")
     yield Gateway(emulator, aws)
     emulator.reset()
 
@@ -117,14 +131,27 @@ def gateway(aws: StackResources, emulator: ProviderEmulator, clean_env: pytest.M
 def _clear_caches() -> None:
     from aws_lambda_powertools.utilities import parameters
 
+    from gateway.resilience import _build as build_resilience
     from gateway.settings import get_settings
     from gateway.stores import cache, jobs, provider_state
 
     get_settings.cache_clear()
+    _clear_routing_caches()
+    build_resilience.cache_clear()
     parameters.clear_caches()  # type: ignore[no-untyped-call]
     jobs._table.cache_clear()
     cache._table.cache_clear()
     provider_state._table.cache_clear()
+
+
+def _clear_routing_caches() -> None:
+    """The route intelligence's cached AWS clients (issue 4): each test has its own moto."""
+    from gateway.stores import dataset, idempotency, interactions, queues
+
+    interactions._table.cache_clear()
+    queues._client.cache_clear()
+    dataset._client.cache_clear()
+    idempotency.persistence_layer.cache_clear()
 
 
 __all__ = ["EMULATOR_KEY", "Answer", "Gateway", "load_event"]

@@ -8,7 +8,9 @@ from gateway import points
 from gateway.request_context import RequestContext
 from gateway.web import create_app, lambda_entry, request_context
 
-app = create_app("generate-points", "Natural language to coordinates, checked before they are returned.")
+app = create_app(
+    "generate-points", "Natural language to exact coordinates: a shape spec (the local parser's or a model's), drawn."
+)
 
 
 @app.post("/v1/generate-points", response_model=points.PointsResponse, response_model_exclude_none=True)

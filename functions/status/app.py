@@ -1,4 +1,4 @@
-"""The status function: `GET /v1/status`, `GET /health`, and the scheduled provider probe."""
+"""The status function: `GET /v1/status`, `GET /health`, the scheduled probe, and the circuit reset."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field
 
 from gateway import status
 from gateway.observability import logger, metrics
@@ -25,6 +26,22 @@ def health() -> dict[str, str]:
 def get_status() -> status.StatusResponse:
     settings = get_settings()
     return status.provider_status(settings, load_provider_keys(settings))
+
+
+class CircuitReset(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    provider: str = Field(min_length=1, max_length=32)
+    model: str | None = Field(None, min_length=1, max_length=200, description="Defaults to the configured model")
+
+
+@app.post("/v1/admin/circuits/reset", response_model=status.Circuit)
+def reset_circuit(body: CircuitReset) -> status.Circuit:
+    """Close a provider's shared circuit. IAM-authorised in API Gateway, not by the public API key."""
+    settings = get_settings()
+    circuit = status.reset_circuit(settings, load_provider_keys(settings), body.provider, body.model)
+    logger.info("circuit reset by an admin", extra={"provider": body.provider, "model": body.model})
+    return circuit
 
 
 def on_schedule(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -97,12 +97,19 @@ def test_every_endpoint_answers_over_http(local_stack: LocalStack) -> None:
 
 def test_a_fault_told_to_the_emulator_shows_as_a_fallback(local_stack: LocalStack) -> None:
     with httpx.Client(timeout=30) as client:
-        fault = {"provider": "slm", "kind": "status", "status": 503, "times": 1}
+        # twice: the gateway retries the sLM once before it falls back (RETRY_MAX_ATTEMPTS=2)
+        fault = {"provider": "slm", "kind": "status", "status": 503, "times": 2}
         client.post(f"{local_stack.emulator_url}/__emulator/faults", json=fault).raise_for_status()
-        route = client.post(f"{local_stack.url}/v1/route", json={"user_id": "e2e", "prompt": "Say hello"})
+        route = client.post(
+            f"{local_stack.url}/v1/route",
+            json={"user_id": "e2e", "prompt": "Say hello"},
+            headers={"Cache-Control": "no-cache"},  # the same prompt was answered before: bypass the cache
+        )
     body = route.json()
     assert body["fallback_used"] is True
-    assert [a["outcome"] for a in body["attempts"]] == ["server_error", "ok"]
+    outcomes = [(a["provider"], a["outcome"]) for a in body["attempts"]]
+    assert outcomes == [("slm", "server_error"), ("slm", "server_error"), (body["provider"], "ok")]
+    assert body["provider"] != "slm"
 
 
 def test_errors_over_http_keep_the_error_shape(local_stack: LocalStack) -> None:

@@ -11,7 +11,15 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from dev.aws_stack import StackResources, load_template, provision, resources_of_type, start_moto_server
+from dev.aws_stack import (
+    PROVISIONED_TYPES,
+    StackResources,
+    load_template,
+    provision,
+    referenced_variables,
+    resources_of_type,
+    start_moto_server,
+)
 
 REGION = "us-east-1"
 
@@ -113,13 +121,18 @@ class TestProvisionedStack:
             "SLM_AUTH_BEARER": "",
         }
 
-    def test_environment_names_the_provisioned_resources(self, stack: StackResources) -> None:
-        assert stack.environment() == {
-            "PROVIDER_SECRET_NAME": stack.secret_name,
-            "PROVIDER_STATE_TABLE": stack.state_table,
-            "JOBS_TABLE": stack.jobs_table,
-            "ROUTE_JOBS_QUEUE_URL": stack.route_jobs_queue_url,
+    def test_environment_names_the_provisioned_resources(self, stack: StackResources, template: dict[str, Any]) -> None:
+        # Every variable the template sets with !Ref to a provisioned resource, with its local name
+        expected = {
+            var: stack.names[logical_id]
+            for var, logical_id in referenced_variables(template).items()
+            if template["Resources"].get(logical_id, {}).get("Type") in PROVISIONED_TYPES
         }
+        assert stack.environment() == expected
+        assert expected["PROVIDER_SECRET_NAME"] == stack.secret_name
+        assert expected["PROVIDER_STATE_TABLE"] == stack.state_table
+        assert expected["JOBS_TABLE"] == stack.jobs_table
+        assert expected["ROUTE_JOBS_QUEUE_URL"] == stack.route_jobs_queue_url
 
 
 def test_secret_values_are_stored_as_given(mocked_aws: None) -> None:
@@ -142,7 +155,8 @@ def test_provision_is_idempotent(mocked_aws: None) -> None:
     assert again == stack
     value = boto3.client("secretsmanager", region_name=REGION).get_secret_value(SecretId=stack.secret_name)
     assert json.loads(value["SecretString"]) == {"GEMINI_API_KEY": "new"}
-    assert len(boto3.client("dynamodb", region_name=REGION).list_tables()["TableNames"]) == 2
+    tables = resources_of_type(load_template(), "AWS::DynamoDB::Table")
+    assert len(boto3.client("dynamodb", region_name=REGION).list_tables()["TableNames"]) == len(tables)
 
 
 def test_everything_is_derived_from_the_template(mocked_aws: None, template: dict[str, Any]) -> None:
@@ -181,6 +195,7 @@ def test_provision_against_a_moto_server(aws_env: None, monkeypatch: pytest.Monk
         # Then the resources live in that server
         assert stack.route_jobs_queue_url.startswith(url)
         tables = boto3.client("dynamodb", region_name=REGION, endpoint_url=url).list_tables()["TableNames"]
-        assert sorted(tables) == sorted([stack.state_table, stack.jobs_table])
+        declared = resources_of_type(load_template(), "AWS::DynamoDB::Table")
+        assert sorted(tables) == sorted(stack.names[logical_id] for logical_id in declared)
     finally:
         server.stop()

@@ -10,7 +10,14 @@ from typing import Any
 
 import pytest
 
-from dev.aws_stack import REPO_ROOT, StackResources, load_template, resources_of_type
+from dev.aws_stack import (
+    PROVISIONED_TYPES,
+    REPO_ROOT,
+    StackResources,
+    load_template,
+    referenced_variables,
+    resources_of_type,
+)
 
 FUNCTION_TYPE = "AWS::Serverless::Function"
 LAYER_REF = {"Ref": "ProvidersLayer"}
@@ -20,8 +27,12 @@ EXPECTED_ENDPOINTS = {
     ("GET", "/v1/status"): "StatusFunction",
     ("GET", "/health"): "StatusFunction",
     ("POST", "/v1/handle-error"): "HandleErrorFunction",
+    ("POST", "/v1/admin/circuits/reset"): "StatusFunction",
+    ("POST", "/v1/jobs"): "RouteFunction",
+    ("GET", "/v1/jobs/{job_id}"): "RouteFunction",
 }
 PUBLIC_PATHS = {"/health"}
+ADMIN_PREFIX = "/v1/admin/"
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +83,14 @@ def _walk(value: Any) -> list[tuple[str, Any]]:
 
 
 def test_every_function_is_arm64_python312_on_the_providers_layer(functions: dict[str, dict[str, Any]]) -> None:
-    # Given the four functions, with Globals applied
-    assert set(functions) == {"RouteFunction", "GeneratePointsFunction", "StatusFunction", "HandleErrorFunction"}
+    # Given the four API functions and the training-queue consumer, with Globals applied
+    assert set(functions) == {
+        "RouteFunction",
+        "GeneratePointsFunction",
+        "StatusFunction",
+        "HandleErrorFunction",
+        "TrainingConsumerFunction",
+    }
     for logical_id, props in functions.items():
         # Then each runs python3.12 on arm64, uses the shared layer and an existing handler directory
         assert props["Runtime"] == "python3.12", logical_id
@@ -108,8 +125,12 @@ def test_route_consumes_its_queue_with_partial_batch_failures(functions: dict[st
     assert sqs_event["Queue"] == {"Fn::GetAtt": ["RouteJobsQueue", "Arn"]}
     assert sqs_event["BatchSize"] == 10
     assert sqs_event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    # And no other function consumes a queue
-    assert all(not _events(props, "SQS") for lid, props in functions.items() if lid != "RouteFunction")
+    # And the only other consumer is the training consumer, of the training queue, the same way
+    (training,) = _events(functions["TrainingConsumerFunction"], "SQS")
+    assert training["Queue"] == {"Fn::GetAtt": ["TrainingQueue", "Arn"]}
+    assert training["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    consumers = {lid for lid, props in functions.items() if _events(props, "SQS")}
+    assert consumers == {"RouteFunction", "TrainingConsumerFunction"}
 
 
 def test_route_queue_redrives_to_the_dlq_and_outlasts_six_function_timeouts(
@@ -162,14 +183,16 @@ def test_every_function_reads_the_secret_and_state_table_and_only_route_gets_job
         policies = _policy_templates(props)
         tables = {args["TableName"]["Ref"] for args in policies.get("DynamoDBCrudPolicy", [])}
         secrets = [args["SecretArn"] for args in policies.get("AWSSecretsManagerGetSecretValuePolicy", [])]
-        # Then it may read the provider secret and use the state table
+        # Then it may read the provider secret
         assert secrets == [{"Ref": "ProviderSecret"}], logical_id
-        assert "ProviderStateTable" in tables, logical_id
+        # And every function that calls providers uses the state table (circuits, spend, probes);
+        # the training consumer calls none, so it has no business there
+        assert ("ProviderStateTable" in tables) == (logical_id != "TrainingConsumerFunction"), logical_id
         # And only the route function touches the jobs table
         assert ("JobsTable" in tables) == (logical_id == "RouteFunction"), logical_id
 
 
-def test_api_exposes_the_designed_endpoints_and_keys_all_but_health(
+def test_api_exposes_the_designed_endpoints_with_keys_or_iam(
     template: dict[str, Any], functions: dict[str, dict[str, Any]]
 ) -> None:
     # Given the API defaults to requiring an API key, through a per-API usage plan
@@ -182,9 +205,11 @@ def test_api_exposes_the_designed_endpoints_and_keys_all_but_health(
         for event in _events(props, "Api"):
             assert event["RestApiId"] == {"Ref": "GatewayApi"}
             endpoints[(event["Method"].upper(), event["Path"])] = logical_id
-            # Then only /health opts out of the API key
+            # Then only /health and the admin methods opt out of the API key, the admin ones for IAM
+            is_admin = event["Path"].startswith(ADMIN_PREFIX)
             requires_key = event.get("Auth", {}).get("ApiKeyRequired", auth["ApiKeyRequired"])
-            assert requires_key is (event["Path"] not in PUBLIC_PATHS), event["Path"]
+            assert requires_key is (event["Path"] not in PUBLIC_PATHS and not is_admin), event["Path"]
+            assert (event.get("Auth", {}).get("Authorizer") == "AWS_IAM") is is_admin, event["Path"]
     # And the endpoints are exactly the design's
     assert endpoints == EXPECTED_ENDPOINTS
 
@@ -253,15 +278,17 @@ def test_functions_get_the_design_configuration_names(
 
 def test_environment_resource_references_match_what_provision_sets(functions: dict[str, dict[str, Any]]) -> None:
     # Given every environment variable that refers to a secret, table or queue of the template
-    stateful = {"ProviderSecret", "ProviderStateTable", "JobsTable", "RouteJobsQueue"}
+    template = load_template()
+    stateful = {lid for t in PROVISIONED_TYPES for lid in resources_of_type(template, t)}
     referenced = {
         name
-        for props in functions.values()
-        for name, value in props["Environment"]["Variables"].items()
+        for props in [template["Globals"]["Function"], *functions.values()]
+        for name, value in props.get("Environment", {}).get("Variables", {}).items()
         if isinstance(value, dict) and value.get("Ref") in stateful
     }
     # Then the local stack provides exactly those variables
-    local = StackResources("s", "t", "j", "q", "d").environment()
+    names = {lid: f"local-{lid}" for lid in stateful}
+    local = StackResources("s", "t", "j", "q", "d", names=names, variables=referenced_variables(template)).environment()
     assert referenced == set(local)
 
 
@@ -270,11 +297,15 @@ def test_tables_are_on_demand_with_ttl_and_kept_on_delete(template: dict[str, An
     assert {lid: t["Properties"]["KeySchema"][0]["AttributeName"] for lid, t in tables.items()} == {
         "ProviderStateTable": "pk",
         "JobsTable": "job_id",
+        "CacheTable": "pk",
+        "InteractionsTable": "pk",
+        "IdempotencyTable": "pk",
     }
-    for table in tables.values():
+    for logical_id, table in tables.items():
         assert table["Properties"]["BillingMode"] == "PAY_PER_REQUEST"
         assert table["Properties"]["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
-        assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
+        kept = "Delete" if logical_id == "CacheTable" else "Retain"  # a cache is rebuilt, never restored
+        assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == kept
 
 
 def test_secret_is_created_with_empty_placeholders(template: dict[str, Any]) -> None:

@@ -60,3 +60,17 @@ class DeadlineExceededError(GatewayError):
 class JobNotFoundError(GatewayError):
     status_code = 404
     code = "not_found"
+
+
+class SpendCapReachedError(GatewayError):
+    """Every provider that could answer is held back by the daily spend cap."""
+
+    status_code = 429
+    code = "spend_cap_reached"
+
+
+class ProvidersUnavailableError(GatewayError):
+    """Every provider in the chain is skipped (circuit open, or held back by the spend cap)."""
+
+    status_code = 503
+    code = "providers_unavailable"

@@ -1,16 +1,37 @@
-"""The generate-points endpoint's logic: ask for points with a JSON schema and accept only valid ones."""
+"""The generate-points endpoint: a shape spec from the local parser or a model, drawn exactly by the engine.
+
+Order of work for a prompt:
+1. The local parser reads it. When it understands every word and number, the engine draws its spec
+   at once and no provider is called (`provider: "local"`): cheaper, faster and exact.
+2. Otherwise the chain (Hugging Face's point generator, then Gemini) is asked for a shape spec with
+   one JSON schema. An answer that does not validate, or cannot be drawn as the context asks, is a
+   failed attempt (`invalid_output`) and the next provider is tried.
+3. When every provider fails or none is configured, the parser's partial reading (a shape it found,
+   with words it did not know) is drawn as a last resort, with a warning naming those words.
+"""
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from typing import Any, Literal
 
+from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from gateway.chain import OutputRejectedError, run_chain
-from gateway.contracts import ProviderAnswer, provider_answer_fields
+from gateway.contracts import AttemptOut, ProviderAnswer, Usage, provider_answer_fields
+from gateway.errors import (
+    AllProvidersFailedError,
+    DeadlineExceededError,
+    GatewayError,
+    InvalidRequestError,
+    NoProviderConfiguredError,
+)
+from gateway.geometry.engine import Constraints, Drawing, draw
+from gateway.geometry.parser import Parsed, parse_prompt
+from gateway.geometry.spec import KINDS, Spec, SpecError, parse_spec, spec_schema
+from gateway.observability import logger, metrics
 from gateway.providers import registry
 from gateway.providers.base import GenerationRequest
 from gateway.request_context import RequestContext
@@ -18,6 +39,23 @@ from gateway.settings import Settings, get_settings
 from gateway.stores.secrets import ProviderKeys
 
 Coordinate = list[float]
+LOCAL_PROVIDER = "local"
+LOCAL_MODEL = "local-parser"
+
+SYSTEM_PROMPT = f"""You turn a request for points into a shape specification; the gateway computes the \
+coordinates from it exactly, so never compute coordinates yourself. Answer only with JSON matching the schema.
+Primitives (kind: {", ".join(KINDS)}), each with the fields it uses and no others:
+- circle: center, radius, count, start_angle. arc: center, radius, start_angle, end_angle, count (ends included).
+- ellipse: center, radius_x, radius_y, rotation, count. polygon (regular): sides, radius or side_length, center,
+  count (more points than sides spreads them along the edges). star: sides (tips), radius, inner_radius, count.
+- line: start, end, count. polyline: vertices, closed, count (spread along it) or at_vertices.
+- grid: columns, rows, and spacing around center or min_corner/max_corner. spiral (Archimedean): center, radius,
+  inner_radius, turns, count. random_in_rectangle: min_corner, max_corner, count, seed. random_in_disc: center,
+  radius, count, seed. In 3D: sphere (center, radius, count), helix (center = bottom of the axis, radius, height,
+  turns, count), cube_grid (columns, rows, layers, spacing or corners).
+Angles are degrees counter-clockwise from +x. Transforms apply in order to every point: translate (offset),
+rotate (angle, axis, about), scale (factor or factors, about). Only if no combination of primitives can express
+the shape (a face, the outline of a house) use one primitive of kind raw with its points in `points`."""
 
 
 class Bounds(BaseModel):
@@ -38,6 +76,8 @@ class Bounds(BaseModel):
 
 
 class PointsContext(BaseModel):
+    """What the caller pins down; each field overrides what the prompt or the model said."""
+
     model_config = ConfigDict(extra="forbid")
 
     count: int | None = Field(None, ge=1)
@@ -80,6 +120,17 @@ class PointsContext(BaseModel):
                 return len(coords)
         return 2
 
+    def constraints(self) -> Constraints:
+        bounds = self.bounds
+        return Constraints(
+            count=self.count,
+            center=self.center,
+            radius=self.radius,
+            bounds_min=bounds.min if bounds else None,
+            bounds_max=bounds.max if bounds else None,
+            dimensions=self.dimensions,
+        )
+
 
 class PointsRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -99,17 +150,9 @@ class PointsResponse(ProviderAnswer):
     points: list[Coordinate] = Field(description="Each point as [x, y] or [x, y, z]")
     count: int
     dimensions: int
-
-
-def points_schema(dimensions: int) -> dict[str, Any]:
-    """The JSON schema every provider in the chain is asked to fill."""
-    axes = ["x", "y", "z"][:dimensions]
-    point = {"type": "object", "properties": {a: {"type": "number"} for a in axes}, "required": axes}
-    return {
-        "type": "object",
-        "properties": {"points": {"type": "array", "items": point}},
-        "required": ["points"],
-    }
+    exact: bool = Field(description="False when the points are a model's own (a shape no primitive expresses)")
+    spec: Spec = Field(description="The shape drawn, every default filled in: drawing it again gives these points")
+    warnings: list[str] | None = None
 
 
 def points_chain(settings: Settings, keys: ProviderKeys) -> list[registry.ProviderSpec]:
@@ -132,38 +175,12 @@ def build_prompt(request: PointsRequest) -> str:
     return f"{request.prompt}\n\nConstraints: {'; '.join(constraints)}."
 
 
-def parse_points(text: str, context: PointsContext, cap: int) -> list[Coordinate]:
-    """Parse and check a model's answer; anything not exactly as asked raises OutputRejectedError."""
+def draw_answer(text: str, context: PointsContext, cap: int) -> Drawing:
+    """A model's answer drawn under the request's context; anything unusable raises OutputRejectedError."""
     try:
-        data = json.loads(text)
-    except ValueError:
-        raise OutputRejectedError("the answer is not JSON") from None
-    raw = data.get("points") if isinstance(data, dict) else None
-    if not isinstance(raw, list) or not raw:
-        raise OutputRejectedError("the answer has no points list")
-    if len(raw) > cap:
-        raise OutputRejectedError(f"the answer has {len(raw)} points, over the cap of {cap}")
-    if context.count is not None and len(raw) != context.count:
-        raise OutputRejectedError(f"asked for {context.count} points, got {len(raw)}")
-    axes = ["x", "y", "z"][: context.resolved_dimensions]
-    points = [_coordinate(item, axes, index) for index, item in enumerate(raw)]
-    if context.bounds is not None:
-        for index, point in enumerate(points):
-            if any(not lo <= v <= hi for v, lo, hi in zip(point, context.bounds.min, context.bounds.max, strict=True)):
-                raise OutputRejectedError(f"point {index} lies outside the bounds")
-    return points
-
-
-def _coordinate(item: object, axes: list[str], index: int) -> Coordinate:
-    if not isinstance(item, dict):
-        raise OutputRejectedError(f"point {index} is not an object")
-    coords = []
-    for axis in axes:
-        value = item.get(axis)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            raise OutputRejectedError(f"point {index} has no finite {axis}")
-        coords.append(float(value))
-    return coords
+        return draw(parse_spec(text), context.constraints(), cap)
+    except SpecError as exc:
+        raise OutputRejectedError(exc.message) from None
 
 
 def _num(value: float) -> str:
@@ -171,32 +188,98 @@ def _num(value: float) -> str:
 
 
 async def generate(request: PointsRequest, ctx: RequestContext) -> PointsResponse:
-    """Ask the chain for points and return the first answer that passes every check."""
+    """Points for a prompt: from the local parser when it understands it all, else from a model's spec."""
     started = time.perf_counter()
     settings, keys = ctx.settings, ctx.keys
-    dims = request.context.resolved_dimensions
+    parsed = parse_prompt(request.prompt)
+    if parsed.understood and parsed.spec is not None:
+        drawing = _draw_local(parsed.spec, request.context, settings.max_points)
+        metrics.add_metric(name="PointsAnsweredLocally", unit=MetricUnit.Count, value=1)
+        return _local_answer(drawing, parsed, [], ctx.request_id, started)
     generation_request = GenerationRequest(
         prompt=build_prompt(request),
-        system=(
-            "You generate coordinates. Answer only with JSON matching the schema: an object with a "
-            "'points' list. Follow the constraints exactly."
-        ),
+        system=SYSTEM_PROMPT,
         max_output_tokens=8192,
         temperature=0.0,
-        json_schema=points_schema(dims),
-        schema_name="points",
+        json_schema=spec_schema(settings.max_points),
+        schema_name="shape_spec",
     )
-    result = await run_chain(
-        points_chain(settings, keys),
-        generation_request,
-        lambda text: parse_points(text, request.context, settings.max_points),
-        ctx.deadline,
-        secrets=keys.values(),
-    )
-    latency_ms = round((time.perf_counter() - started) * 1000, 2)
+    try:
+        result = await run_chain(
+            points_chain(settings, keys),
+            generation_request,
+            lambda text: draw_answer(text, request.context, settings.max_points),
+            ctx.deadline,
+            secrets=keys.values(),
+        )
+    except (AllProvidersFailedError, NoProviderConfiguredError, DeadlineExceededError) as exc:
+        drawing = _last_resort(parsed, request.context, settings.max_points, exc)
+        return _local_answer(drawing, parsed, _attempts_of(exc), ctx.request_id, started)
+    drawing = result.value
     return PointsResponse(
-        points=result.value,
-        count=len(result.value),
-        dimensions=dims,
-        **provider_answer_fields(result, ctx.request_id, latency_ms),
+        points=drawing.points,
+        count=len(drawing.points),
+        dimensions=drawing.dimensions,
+        exact=drawing.exact,
+        spec=drawing.spec,
+        warnings=drawing.warnings or None,
+        **provider_answer_fields(result, ctx.request_id, _ms(started)),
     )
+
+
+def _draw_local(spec: Spec, context: PointsContext, cap: int) -> Drawing:
+    try:
+        return draw(spec, context.constraints(), cap)
+    except SpecError as exc:
+        field = "prompt" if exc.field == "spec" else exc.field
+        raise InvalidRequestError(exc.message, details=[{"field": field, "message": exc.message}]) from None
+
+
+def _last_resort(parsed: Parsed, context: PointsContext, cap: int, failure: GatewayError) -> Drawing:
+    """The parser's partial reading, when it found a shape and placed every number; else the chain's error."""
+    if parsed.spec is None or parsed.reason is not None:
+        raise failure
+    try:
+        drawing = draw(parsed.spec, context.constraints(), cap)
+    except SpecError:
+        raise failure from None
+    logger.warning("no provider answered; the local parser's reading is used", extra={"ignored": parsed.unknown})
+    metrics.add_metric(name="PointsLocalFallbacks", unit=MetricUnit.Count, value=1)
+    ignored = ", ".join(parsed.unknown)
+    drawing.warnings.insert(0, f"no provider answered: the local parser drew this, ignoring: {ignored}")
+    return drawing
+
+
+def _attempts_of(exc: GatewayError) -> list[AttemptOut]:
+    details = exc.details if isinstance(exc.details, dict) else {}
+    return [AttemptOut.model_validate(a) for a in details.get("attempts", []) if isinstance(a, dict)]
+
+
+def _local_answer(
+    drawing: Drawing, parsed: Parsed, tried: list[AttemptOut], request_id: str, started: float
+) -> PointsResponse:
+    parse_ms = _ms(started) - sum(a.latency_ms for a in tried)
+    local = AttemptOut(provider=LOCAL_PROVIDER, model=LOCAL_MODEL, outcome="ok", latency_ms=max(parse_ms, 0.0))
+    attempts = [*tried, local]
+    fields: dict[str, Any] = {
+        "request_id": request_id,
+        "provider": LOCAL_PROVIDER,
+        "model": LOCAL_MODEL,
+        "fallback_used": len(attempts) > 1,
+        "attempts": attempts,
+        "usage": Usage(input_tokens=0, output_tokens=0, cost_usd=0.0),
+        "latency_ms": _ms(started),
+    }
+    return PointsResponse(
+        points=drawing.points,
+        count=len(drawing.points),
+        dimensions=drawing.dimensions,
+        exact=drawing.exact,
+        spec=drawing.spec,
+        warnings=drawing.warnings or None,
+        **fields,
+    )
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)

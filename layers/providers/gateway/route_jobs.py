@@ -1,60 +1,147 @@
-"""Asynchronous route jobs from SQS: each message is a route request, answered with the same logic.
+"""Asynchronous route jobs: queued by `POST /v1/jobs`, answered from SQS, read by `GET /v1/jobs/{id}`.
 
-A message that cannot be answered (invalid body, every provider failing) is reported as a batch
-item failure, so SQS redelivers it and, after the queue's maxReceiveCount, moves it to the DLQ.
+Each message is a route request with its `job_id`, answered with the same logic as `POST /v1/route`.
+A message that cannot be answered (invalid body, every provider failing) is reported as a batch item
+failure, so SQS redelivers it and, after the queue's maxReceiveCount, moves it to the DLQ; the rest
+of its batch is unaffected. A job delivered twice is answered once: Powertools idempotency keyed on
+the job id returns the first answer to the second delivery.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+import uuid
+from typing import Any, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, Field, ValidationError
 
 from gateway import route
 from gateway.chain import Deadline
-from gateway.errors import ConfigurationError
+from gateway.errors import ConfigurationError, GatewayError, JobNotFoundError
 from gateway.observability import logger, metrics
+from gateway.providers.base import short
 from gateway.request_context import RequestContext
-from gateway.settings import get_settings
+from gateway.settings import Settings, get_settings
+from gateway.stores.idempotency import persistence_layer
 from gateway.stores.jobs import JobStore
+from gateway.stores.queues import QueueSender
 from gateway.stores.secrets import load_provider_keys
 from gateway.web import event_loop
+
+JOB_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
 
 # A batch whose every record failed is reported record by record too, rather than as an invocation
 # error: SQS redelivers the same messages either way, and the function's error metric stays meaningful.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
-def answer_job(record: SQSRecord, remaining_ms: int | None) -> str:
-    """Answer one queued route request and store the result under its job id."""
-    settings = get_settings()
+class JobAccepted(BaseModel):
+    job_id: str
+    status: Literal["queued"] = "queued"
+    status_url: str = Field(description="GET it for the job's status and, once done, its answer")
+
+
+class JobOut(BaseModel):
+    job_id: str
+    status: Literal["queued", "retrying", "failed", "done"]
+    result: dict[str, Any] | None = Field(None, description="the answer, as POST /v1/route gives it")
+    error: str | None = Field(None, description="why the last attempt failed")
+
+
+def _jobs(settings: Settings) -> JobStore:
     if not settings.jobs_table:
         raise ConfigurationError("JOBS_TABLE is not set: queued jobs have nowhere to be stored")
-    body = json.loads(record.body)
-    if not isinstance(body, dict):
-        raise ValueError("a route job must be a JSON object")
-    job_id = str(body.pop("job_id", None) or record.message_id)
+    return JobStore(settings.jobs_table, settings.job_retention_s)
+
+
+def enqueue(request: route.RouteRequest, ctx: RequestContext) -> JobAccepted:
+    """Record a job as queued and send it to the route jobs queue."""
+    if not ctx.settings.route_jobs_queue_url:
+        raise ConfigurationError("ROUTE_JOBS_QUEUE_URL is not set: jobs cannot be queued")
+    job_id = str(uuid.uuid4())
+    jobs = _jobs(ctx.settings)
+    jobs.put_queued(job_id, ctx.request_id)
+    try:
+        QueueSender(ctx.settings.route_jobs_queue_url).send({"job_id": job_id, **request.model_dump(exclude_none=True)})
+    except Exception:
+        jobs.record_failure(job_id, "the job could not be queued", final=True)
+        raise
+    metrics.add_metric(name="JobsQueued", unit=MetricUnit.Count, value=1)
+    return JobAccepted(job_id=job_id, status_url=f"/v1/jobs/{job_id}")
+
+
+def get_job(job_id: str, settings: Settings) -> JobOut:
+    job = _jobs(settings).get(job_id)
+    if job is None:
+        raise JobNotFoundError(f"no job {job_id!r} (unknown, or past its retention)")
+    return JobOut.model_validate(job)
+
+
+def _answer_and_store(job: dict[str, Any], remaining_ms: int | None) -> dict[str, str]:
+    """Answer one job and store its result (runs once per job id)."""
+    settings = get_settings()
+    body = dict(job)
+    job_id = str(body.pop("job_id"))
     request = route.RouteRequest.model_validate(body)
     ctx = RequestContext(settings, load_provider_keys(settings), job_id, Deadline.for_request(remaining_ms))
     response = event_loop().run_until_complete(route.answer(request, ctx))
-    JobStore(settings.jobs_table, settings.job_retention_s).put_result(
-        job_id, response.model_dump(mode="json", exclude_none=True)
-    )
+    _jobs(settings).put_result(job_id, response.model_dump(mode="json", exclude_none=True))
     metrics.add_metric(name="JobsAnswered", unit=MetricUnit.Count, value=1)
     logger.info("route job answered", extra={"job_id": job_id, "provider": response.provider})
+    return {"job_id": job_id, "provider": response.provider}
+
+
+def answer_job(record: SQSRecord, context: LambdaContext | None) -> str:
+    """Answer one queued route request, unless an earlier delivery of the same job id already did."""
+    settings = get_settings()
+    if not settings.idempotency_table:
+        raise ConfigurationError("IDEMPOTENCY_TABLE is not set: a redelivered job would be answered twice")
+    body = json.loads(record.body)
+    if not isinstance(body, dict):
+        raise ValueError("a route job must be a JSON object")
+    job_id = str(body.get("job_id") or record.message_id)
+    try:
+        config = IdempotencyConfig(event_key_jmespath="job_id", expires_after_seconds=settings.job_retention_s)
+        if context is not None:
+            config.register_lambda_context(context)
+        answer_once = idempotent_function(
+            _answer_and_store,
+            data_keyword_argument="job",
+            persistence_store=persistence_layer(settings.idempotency_table, "route-job"),
+            config=config,
+            key_prefix="route-job",
+        )
+        remaining = context.get_remaining_time_in_millis() if context is not None else None
+        answer_once(job={**body, "job_id": job_id}, remaining_ms=remaining)
+    except Exception as exc:
+        final = int(record.attributes.approximate_receive_count) >= settings.job_max_receives
+        logger.warning("route job failed", extra={"job_id": job_id, "error": _describe(exc), "final": final})
+        if settings.jobs_table:
+            _jobs(settings).record_failure(job_id, _describe(exc), final=final)
+        raise
     return job_id
 
 
-def handle_batch(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def _describe(exc: Exception) -> str:
+    """A failure as a job's owner may read it: no stack, no input echoed back."""
+    if isinstance(exc, GatewayError):
+        return short(f"{exc.code}: {exc.message}")
+    if isinstance(exc, ValidationError):
+        fields = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors())
+        return short(f"invalid job: {fields}")
+    return short(f"{type(exc).__name__}: {exc}")
+
+
+def handle_batch(event: dict[str, Any], context: LambdaContext | None) -> dict[str, Any]:
     """Answer a batch of jobs; failures are reported per message (ReportBatchItemFailures)."""
-    remaining = context.get_remaining_time_in_millis() if context is not None else None
 
     def record_handler(record: SQSRecord) -> str:
-        return answer_job(record, remaining)
+        return answer_job(record, context)
 
     metrics.add_metric(name="JobsReceived", unit=MetricUnit.Count, value=len(event.get("Records", [])))
     result = process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -36,11 +36,70 @@ class Settings(BaseModel):
     max_points: int = Field(1000, gt=0, alias="MAX_POINTS")
     secret_max_age_s: int = Field(300, ge=0, alias="SECRET_MAX_AGE_SECONDS")
     job_retention_s: int = Field(7 * 24 * 3600, gt=0, alias="JOB_RETENTION_SECONDS")
+    error_cache_ttl_s: int = Field(24 * 3600, ge=0, alias="ERROR_CACHE_TTL_SECONDS")  # 0: no cache
+    # Resilience (issue 3): the gateway's one retry loop, the shared circuit breaker, the spend cap.
+    retry_max_attempts: int = Field(2, ge=1, le=5, alias="RETRY_MAX_ATTEMPTS")
+    retry_base_delay_ms: int = Field(100, ge=0, alias="RETRY_BASE_DELAY_MS")
+    retry_max_delay_ms: int = Field(2000, ge=0, alias="RETRY_MAX_DELAY_MS")
+    min_attempt_ms: int = Field(250, ge=1, alias="MIN_ATTEMPT_MS")
+    breaker_failure_threshold: int = Field(5, ge=1, alias="BREAKER_FAILURE_THRESHOLD")
+    breaker_failure_rate: float = Field(0.5, gt=0, le=1, alias="BREAKER_FAILURE_RATE")
+    breaker_min_requests: int = Field(10, ge=1, alias="BREAKER_MIN_REQUESTS")
+    breaker_window_s: int = Field(60, ge=1, alias="BREAKER_WINDOW_SECONDS")
+    breaker_cooldown_s: int = Field(30, ge=1, alias="BREAKER_COOLDOWN_SECONDS")
+    breaker_cache_ms: int = Field(1000, ge=0, le=1000, alias="BREAKER_CACHE_MS")
+    daily_cost_limit: float | None = Field(None, ge=0, allow_inf_nan=False, alias="AI_DAILY_COST_LIMIT")
+    gemini_daily_cost_limit: float | None = Field(None, ge=0, allow_inf_nan=False, alias="AI_DAILY_COST_LIMIT_GEMINI")
+    huggingface_daily_cost_limit: float | None = Field(
+        None, ge=0, allow_inf_nan=False, alias="AI_DAILY_COST_LIMIT_HUGGINGFACE"
+    )
+    # Route intelligence and the queues (issue 4). Only hashable values: Settings is an lru_cache key.
+    ai_primary_provider: Literal["gemini", "vllm"] = Field("gemini", alias="AI_PRIMARY_PROVIDER")
+    ai_use_vllm_backup: bool = Field(True, alias="AI_USE_VLLM_BACKUP")
+    vllm_trained: bool = Field(False, alias="VLLM_TRAINED")
+    route_topics: str = Field("", alias="ROUTE_TOPICS")
+    complexity_threshold: float = Field(0.5, ge=0, le=1, allow_inf_nan=False, alias="COMPLEXITY_THRESHOLD")
+    cache_ttl_s: int = Field(3600, ge=0, alias="CACHE_TTL_SECONDS")
+    similarity_threshold: float = Field(0.9, gt=0, le=1, allow_inf_nan=False, alias="SIMILARITY_THRESHOLD")
+    repetition_window: int = Field(50, ge=1, le=500, alias="REPETITION_WINDOW")
+    interaction_retention_s: int = Field(30 * 24 * 3600, gt=0, alias="INTERACTION_RETENTION_SECONDS")
+    embedding_provider: Literal["local", "gemini"] = Field("local", alias="EMBEDDING_PROVIDER")
+    gemini_embedding_model: str = Field("gemini-embedding-001", alias="GEMINI_EMBEDDING_MODEL")
+    interactions_table: str | None = Field(None, alias="INTERACTIONS_TABLE")
+    training_queue_url: str | None = Field(None, alias="TRAINING_QUEUE_URL")
+    route_jobs_queue_url: str | None = Field(None, alias="ROUTE_JOBS_QUEUE_URL")
+    idempotency_table: str | None = Field(None, alias="IDEMPOTENCY_TABLE")
+    job_max_receives: int = Field(3, ge=1, alias="JOB_MAX_RECEIVES")
+    dataset_bucket: str | None = Field(None, alias="DATASET_BUCKET")
+    dataset_prefix: str = Field("training", pattern=r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$", alias="DATASET_PREFIX")
+    hf_dataset_repo: str | None = Field(None, pattern=r"^[\w.-]+/[\w.-]+$", alias="HF_DATASET_REPO")
 
     model_config = {"populate_by_name": True, "frozen": True}
 
     @field_validator(
-        "gemini_base_url", "slm_endpoint_url", "secret_name", "state_table", "jobs_table", "cache_table", mode="before"
+        "interactions_table",
+        "training_queue_url",
+        "route_jobs_queue_url",
+        "idempotency_table",
+        "dataset_bucket",
+        "hf_dataset_repo",
+        mode="before",
+    )
+    @classmethod
+    def _empty_routing_name_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator(
+        "gemini_base_url",
+        "slm_endpoint_url",
+        "secret_name",
+        "state_table",
+        "jobs_table",
+        "cache_table",
+        "daily_cost_limit",
+        "gemini_daily_cost_limit",
+        "huggingface_daily_cost_limit",
+        mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:

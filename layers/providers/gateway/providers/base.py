@@ -24,6 +24,8 @@ class Outcome(StrEnum):
     EMPTY_RESPONSE = "empty_response"
     INVALID_OUTPUT = "invalid_output"
     SKIPPED_DEADLINE = "skipped_deadline"
+    CIRCUIT_OPEN = "circuit_open"
+    BUDGET_EXCEEDED = "budget_exceeded"
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -17,12 +18,15 @@ from gateway.providers.base import (
     short,
 )
 
+_BLOCKED = re.compile(r"\bblock(ed)?\b|content.filter|safety", re.IGNORECASE)
+
 
 class SlmProvider:
     """`POST {SLM_ENDPOINT_URL}` with `{"prompt", "max_new_tokens", "temperature"}`.
 
     Accepts the common answer shapes: `{"generated_text"}`, `{"text"}` and TGI's
-    `[{"generated_text"}]`, with optional `input_tokens` / `output_tokens`.
+    `[{"generated_text"}]`, with optional `input_tokens` / `output_tokens`. A refusal is a 400 or
+    422 whose body mentions a block, a content filter or safety.
     """
 
     name = "slm"
@@ -46,6 +50,8 @@ class SlmProvider:
             raise ProviderError(
                 outcome_for_transport_error(exc) or Outcome.CONNECTION_ERROR, short(f"{type(exc).__name__}: {exc}")
             ) from exc
+        if response.status_code in (400, 422) and _BLOCKED.search(response.text):
+            raise ProviderError(Outcome.BLOCKED, short(f"HTTP {response.status_code} {response.text}"))
         if response.status_code >= 400:
             raise ProviderError(
                 outcome_for_status(response.status_code),

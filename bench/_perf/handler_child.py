@@ -1,0 +1,263 @@
+"""One fresh gateway process for `bench.perf`: a cold start, or a warm series beside the FastAPI + Mangum floor.
+
+Run by path with the project's interpreter (`.venv/bin/python bench/_perf/handler_child.py SPEC OUT`), with the
+environment of the local stack (moto server, provider emulator) already set by the parent. SPEC is JSON; the
+result is written as JSON to the file OUT. Nothing but the standard library is imported before the handler.
+
+cold: load `functions/<function>/app.py` with the layer on sys.path (as Lambda lays them out), serve one API
+      Gateway event, and report the time from the parent's spawn (`BENCH_SPAWNED_AT`, CLOCK_MONOTONIC, which
+      is system-wide on Linux) to the answer, split into interpreter start, handler import and first request;
+      the first request's boto3 client creations and AWS calls (timed in botocore); the peak RSS (VmHWM); and,
+      when asked, what compiling the imported layer modules from source costs (Lambda does that at every cold
+      start while the layer ships no `.pyc`: /opt is read-only).
+warm: load the route handler and a bare FastAPI + Mangum app that returns a constant, and time `requests`
+      invocations of each, interleaved; per route request also the provider attempts' own latency (the
+      answer's `attempts[].latency_ms`) and the time in AWS calls (botocore send + parse on the handler's thread,
+      the moto server's answer included).
+"""
+
+from __future__ import annotations
+
+import importlib.machinery
+import json
+import os
+import random
+import resource
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(1, str(REPO_ROOT))
+
+from dev.lambda_runtime import LAYER_DIR, LocalLambdaContext, api_event, load_handler  # noqa: E402 - after the path
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 3)
+
+
+def _peak_rss_mib() -> float:
+    """This process image's peak RSS: VmHWM. (`ru_maxrss` keeps the forking parent's peak across exec.)"""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)  # kB
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # KiB on Linux
+
+
+def _layer_module_files(layer_packages: set[str]) -> list[Path]:
+    """Source files of the imported modules that the built layer ships (boto3 & co. come with the runtime)."""
+    files = []
+    for name, module in list(sys.modules.items()):
+        source = getattr(module, "__file__", None)
+        if not source or not source.endswith(".py"):
+            continue
+        root = name.split(".", 1)[0]
+        path = Path(source)
+        if root in layer_packages or path.is_relative_to(LAYER_DIR):
+            files.append(path)
+    return files
+
+
+def _compile_ms(files: list[Path]) -> float:
+    started = time.perf_counter()
+    for path in files:
+        compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
+    return _ms(time.perf_counter() - started)
+
+
+def cold(spec: dict[str, Any]) -> dict[str, Any]:
+    spawned = float(os.environ["BENCH_SPAWNED_AT"])
+    main_started = time.monotonic()
+    clock = _AwsClock()
+    handler = load_handler(spec["function"])
+    imported = time.monotonic()
+    clients_at_import = clock.clients
+    event = api_event(spec["method"], spec["path"], spec.get("body"), headers=spec.get("headers") or {})
+    answer = handler(event, LocalLambdaContext(function_name=spec["function"]))
+    answered = time.monotonic()
+    rss = _peak_rss_mib()
+    try:
+        attempts = json.loads(str(answer.get("body"))).get("attempts") or []
+    except (ValueError, AttributeError):
+        attempts = []
+    files = _layer_module_files(set(spec.get("layer_packages") or ()))
+    return {
+        "status": answer.get("statusCode"),
+        "body": str(answer.get("body"))[:400],
+        "total_ms": _ms(answered - spawned),
+        "startup_ms": _ms(main_started - spawned),
+        "import_ms": _ms(imported - main_started),
+        "first_request_ms": _ms(answered - imported),
+        "peak_rss_mib": rss,
+        "attempts": len(attempts),
+        "attempt_ms": float(sum(a.get("latency_ms", 0.0) for a in attempts)),
+        "aws_calls": clock.calls,
+        "aws_ms": _ms(clock.call_s),
+        "clients": clock.clients,
+        "clients_at_import": clients_at_import,
+        "client_ms": _ms(clock.client_s),
+        "layer_modules": len(files),
+        "compile_ms": _compile_ms(files) if files else None,
+    }
+
+
+class _AwsClock:
+    """Time in botocore: creating clients, and sending + parsing calls on the handler's thread.
+
+    Installed as an import hook, so botocore is patched when (and only if) the gateway imports it.
+    """
+
+    def __init__(self) -> None:
+        self.thread = threading.get_ident()
+        self.call_s = 0.0
+        self.calls = 0
+        self.other_thread_calls = 0
+        self.client_s = 0.0
+        self.clients = 0
+        self._targets: dict[str, Callable[[ModuleType], None]] = {
+            "botocore.endpoint": self._patch_endpoint,
+            "botocore.session": self._patch_session,
+        }
+        for name in list(self._targets):
+            if name in sys.modules:
+                self._targets.pop(name)(sys.modules[name])
+        if self._targets:
+            sys.meta_path.insert(0, _AfterImport(self._targets))
+
+    def _patch_endpoint(self, module: ModuleType) -> None:
+        endpoint: Any = module.Endpoint
+        original = endpoint._do_get_response
+
+        def timed(endpoint_self: Any, *args: Any, **kwargs: Any) -> Any:
+            if threading.get_ident() != self.thread:
+                self.other_thread_calls += 1
+                return original(endpoint_self, *args, **kwargs)
+            started = time.perf_counter()
+            try:
+                return original(endpoint_self, *args, **kwargs)
+            finally:
+                self.call_s += time.perf_counter() - started
+                self.calls += 1
+
+        endpoint._do_get_response = timed
+
+    def _patch_session(self, module: ModuleType) -> None:
+        session: Any = module.Session
+        original = session.create_client
+
+        def timed(session_self: Any, *args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return original(session_self, *args, **kwargs)
+            finally:
+                self.client_s += time.perf_counter() - started
+                self.clients += 1
+
+        session.create_client = timed
+
+
+class _AfterImport:
+    """A meta path finder that calls `targets[name](module)` right after `name` is first imported.
+
+    (Not an `importlib.abc.MetaPathFinder` subclass: importing importlib.abc would cost the child ~30 ms.)
+    """
+
+    def __init__(self, targets: dict[str, Callable[[ModuleType], None]]) -> None:
+        self.targets = targets
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname not in self.targets:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or spec.loader is None:
+            return None
+        loader: Any = spec.loader
+        original = loader.exec_module
+        after = self.targets.pop(fullname)
+
+        def exec_module(module: ModuleType) -> None:
+            original(module)
+            after(module)
+
+        loader.exec_module = exec_module
+        return spec
+
+
+_SYLLABLES = ("ka", "lo", "mi", "ne", "su", "ra", "te", "vo", "pi", "du", "fe", "gal", "mon", "tir", "bex", "sul")
+
+
+def _prompt(rng: random.Random) -> str:
+    """A prompt no earlier one resembles, so each request is a cache miss and not a repetition."""
+    words = ["".join(rng.choice(_SYLLABLES) for _ in range(3)) for _ in range(5)]
+    return f"Explain how the {words[0]} {words[1]} differs from the {words[2]} of {words[3]} and {words[4]}."
+
+
+def warm(spec: dict[str, Any]) -> dict[str, Any]:
+    from fastapi import FastAPI
+    from mangum import Mangum
+
+    floor_app = FastAPI()
+
+    @floor_app.post("/v1/route")
+    async def constant() -> dict[str, str]:  # async, like the gateway's routes: no thread-pool hop
+        return {"text": "constant"}
+
+    floor: Handler = Mangum(floor_app, lifespan="off")
+    route = load_handler("route")
+    rng = random.Random(spec.get("seed", 6))
+    clock = _AwsClock()
+
+    def route_event() -> dict[str, Any]:
+        body = {"user_id": "bench", "prompt": _prompt(rng), "language": "en", "max_output_tokens": 64}
+        return api_event("POST", "/v1/route", body)
+
+    floor_event = api_event("POST", "/v1/route", {"user_id": "bench", "prompt": "hello", "language": "en"})
+    for _ in range(int(spec.get("warmup", 20))):
+        route(route_event(), LocalLambdaContext(function_name="route"))
+        floor(floor_event, LocalLambdaContext(function_name="floor"))
+
+    series: dict[str, list[float]] = {"route_ms": [], "attempt_ms": [], "aws_ms": [], "aws_calls": [], "floor_ms": []}
+    for _ in range(int(spec["requests"])):
+        event, context = route_event(), LocalLambdaContext(function_name="route")
+        aws_before, calls_before = clock.call_s, clock.calls
+        started = time.perf_counter()
+        answer = route(event, context)
+        elapsed = time.perf_counter() - started
+        if answer.get("statusCode") != 200:
+            raise RuntimeError(f"route answered {answer.get('statusCode')}: {str(answer.get('body'))[:300]}")
+        attempts = json.loads(answer["body"]).get("attempts") or []
+        if not attempts:
+            raise RuntimeError("route answered without a provider attempt (served from the cache?)")
+        series["route_ms"].append(_ms(elapsed))
+        series["attempt_ms"].append(float(sum(a["latency_ms"] for a in attempts)))
+        series["aws_ms"].append(_ms(clock.call_s - aws_before))
+        series["aws_calls"].append(float(clock.calls - calls_before))
+        floor_context = LocalLambdaContext(function_name="floor")
+        started = time.perf_counter()
+        floor(floor_event, floor_context)
+        series["floor_ms"].append(_ms(time.perf_counter() - started))
+    return {**series, "other_thread_aws_calls": clock.other_thread_calls, "peak_rss_mib": _peak_rss_mib()}
+
+
+def main() -> int:
+    spec: dict[str, Any] = json.loads(sys.argv[1])
+    result = cold(spec) if spec["mode"] == "cold" else warm(spec)
+    Path(sys.argv[2]).write_text(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
