@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 FUNCTION ?= route
 EVENT ?= events/$(FUNCTION).json
 
-.PHONY: setup run test lint typecheck unit pytest template build bench invoke clean
+.PHONY: setup run test lint typecheck unit pytest template build bench invoke openapi clean
 
 $(BIN)/python: requirements-dev.txt layers/providers/requirements.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -35,6 +35,9 @@ template:  ## sam validate --lint, cfn-lint and sam build (in .venv-sam)
 build: template  ## sam build (the checked build of the template)
 
 test: lint template pytest  ## the full suite, as CI runs it
+
+openapi: setup  ## regenerate the checked-in OpenAPI documents (openapi/<function>.json) from the code
+	$(BIN)/python -m scripts.openapi --write
 
 bench: setup  ## benchmarks under bench/
 	@for script in bench/*.py; do name=$$(basename $$script .py); [ "$$name" = __init__ ] && continue; echo "== bench.$$name"; $(BIN)/python -m bench.$$name || exit 1; done

@@ -103,11 +103,12 @@ class LocalApi:
             event["pathParameters"] = params or None
             context = LocalLambdaContext(function_name=route.function, timeout_s=route.timeout_s)
             return self._workers[route.function].submit(_call, route.function, event, context).result()
-        known = any(route.match(route.method, parts.path) is not None for route in self.routes)
-        status, code = (405, "method_not_allowed") if known else (404, "not_found")
+        allowed = sorted({route.method for route in self.routes if route.match(route.method, parts.path) is not None})
+        status, code = (405, "method_not_allowed") if allowed else (404, "not_found")
         message = f"no route for {method} {parts.path}"
         error = {"error": {"code": code, "message": message, "request_id": str(uuid.uuid4())}}
-        return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(error)}
+        headers = {"Content-Type": "application/json", **({"Allow": ", ".join(allowed)} if allowed else {})}
+        return {"statusCode": status, "headers": headers, "body": json.dumps(error)}
 
 
 def _call(function: str, event: dict[str, Any], context: LocalLambdaContext) -> dict[str, Any]:
@@ -143,8 +144,16 @@ def _handler_class(api: LocalApi) -> type[BaseHTTPRequestHandler]:
                     self.send_header(name, str(value))
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            self.wfile.write(data)
+            if self.command != "HEAD":
+                self.wfile.write(data)
 
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+        do_GET = do_POST = _serve
+
+        def __getattr__(self, name: str) -> Any:
+            # Every method (PUT, TRACE, QUERY...) reaches dispatch, so one the template does not route is a
+            # 405 in the error shape; http.server would answer an HTML 501.
+            if name.startswith("do_"):
+                return self._serve
+            raise AttributeError(name)
 
     return Handler

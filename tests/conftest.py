@@ -39,6 +39,8 @@ GATEWAY_VARIABLES = (
     "CACHE_TTL_SECONDS", "SIMILARITY_THRESHOLD", "REPETITION_WINDOW", "INTERACTION_RETENTION_SECONDS",
     "EMBEDDING_PROVIDER", "GEMINI_EMBEDDING_MODEL", "INTERACTIONS_TABLE", "TRAINING_QUEUE_URL", "IDEMPOTENCY_TABLE",
     "JOB_MAX_RECEIVES", "DATASET_BUCKET", "DATASET_PREFIX", "HF_DATASET_REPO",
+    "CORS_ALLOW_ORIGINS", "MAX_PROMPT_CHARS_ROUTE", "MAX_PROMPT_CHARS_POINTS", "MAX_PROMPT_CHARS_ERROR",
+    "SECRET_MAX_AGE_SECONDS",
 )  # fmt: skip
 
 
@@ -129,28 +131,19 @@ def gateway(aws: StackResources, emulator: ProviderEmulator, clean_env: pytest.M
 
 
 def _clear_caches() -> None:
+    """Forget what the layer caches per process: each test has its own environment and moto backend."""
     from aws_lambda_powertools.utilities import parameters
 
+    from gateway import route
     from gateway.resilience import _build as build_resilience
     from gateway.settings import get_settings
-    from gateway.stores import cache, jobs, provider_state
+    from gateway.stores import aws, idempotency
 
     get_settings.cache_clear()
-    _clear_routing_caches()
     build_resilience.cache_clear()
     parameters.clear_caches()  # type: ignore[no-untyped-call]
-    jobs._table.cache_clear()
-    cache._table.cache_clear()
-    provider_state._table.cache_clear()
-
-
-def _clear_routing_caches() -> None:
-    """The route intelligence's cached AWS clients (issue 4): each test has its own moto."""
-    from gateway.stores import dataset, idempotency, interactions, queues
-
-    interactions._table.cache_clear()
-    queues._client.cache_clear()
-    dataset._client.cache_clear()
+    aws.clear_clients()
+    route._slm_verdict.clear()
     idempotency.persistence_layer.cache_clear()
 
 

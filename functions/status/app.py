@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway import status
-from gateway.observability import logger, metrics
+from gateway.observability import logger, metrics, publish_spend
 from gateway.settings import get_settings
 from gateway.stores.secrets import load_provider_keys
 from gateway.web import create_app, event_loop, lambda_entry
@@ -52,6 +52,7 @@ def on_schedule(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]
     records = event_loop().run_until_complete(status.probe_all(settings, load_provider_keys(settings)))
     metrics.add_metric(name="ProvidersProbed", unit=MetricUnit.Count, value=len(records))
     metrics.add_metric(name="ProbeFailures", unit=MetricUnit.Count, value=sum(r.outcome != "ok" for r in records))
+    publish_spend(settings)  # today's spend against the caps, for the spend alarm (no read per request)
     logger.info("providers probed", extra={"probes": [r.model_dump() for r in records]})
     return {"probed": [r.model_dump(exclude_none=True) for r in records]}
 

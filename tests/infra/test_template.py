@@ -5,6 +5,9 @@ scripts/check_template.sh)."""
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -121,9 +124,10 @@ def test_layer_is_built_for_python312_on_arm64(template: dict[str, Any]) -> None
 def test_route_consumes_its_queue_with_partial_batch_failures(functions: dict[str, dict[str, Any]]) -> None:
     # Given the route function's SQS event
     (sqs_event,) = _events(functions["RouteFunction"], "SQS")
-    # Then it reads RouteJobsQueue in batches of 10 and reports failed items individually
+    # Then it reads RouteJobsQueue one job at a time (each job may need the whole deadline) and reports
+    # failed items individually
     assert sqs_event["Queue"] == {"Fn::GetAtt": ["RouteJobsQueue", "Arn"]}
-    assert sqs_event["BatchSize"] == 10
+    assert sqs_event["BatchSize"] == 1
     assert sqs_event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     # And the only other consumer is the training consumer, of the training queue, the same way
     (training,) = _events(functions["TrainingConsumerFunction"], "SQS")
@@ -158,6 +162,42 @@ def test_no_policy_statement_grants_every_resource(template: dict[str, Any]) -> 
     for value in resource_values:
         values = value if isinstance(value, list) else [value]
         assert "*" not in values
+    # And every inline statement that allows something names its resources: "*" only for actions that
+    # have no resource-level permissions, and a wildcard ARN only under a resource of this template
+    for key, statements in _walk(template["Resources"]):
+        if key == "Statement":
+            for statement in statements if isinstance(statements, list) else [statements]:
+                _assert_least_privilege(statement, template["Resources"])
+
+
+# Actions IAM cannot scope to a resource, so "*" is the only Resource they take. X-Ray's: a function
+# with `Tracing: Active` gets them from SAM through the AWSXrayWriteOnlyAccess managed policy.
+RESOURCELESS_ACTIONS = frozenset(
+    {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"}
+)
+# AWS-managed policies SAM attaches by itself: the logs every function writes, X-Ray (above), and the
+# queue polling of an SQS event source (which SAM does not let a template scope to its queue).
+SAM_MANAGED_POLICIES = frozenset(
+    {
+        "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+        "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
+        "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole",
+    }
+)
+
+
+def _assert_least_privilege(statement: dict[str, Any], resources: dict[str, Any]) -> None:
+    if statement.get("Effect") != "Allow":
+        return  # a Deny (e.g. the bucket's insecure-transport guard) may and should be broad
+    actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+    targets = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+    for target in targets:
+        if target == "*":
+            assert set(actions) <= RESOURCELESS_ACTIONS, f"{actions} on every resource"
+            continue
+        text = json.dumps(target)
+        named = any(f"${{{lid}" in text or f'"{lid}"' in text for lid in resources)
+        assert "*" not in text or named, f"{actions} on a wildcard ARN that names no resource: {text}"
 
 
 def test_policy_templates_name_template_resources(
@@ -167,7 +207,10 @@ def test_policy_templates_name_template_resources(
     for logical_id, props in functions.items():
         for name, args_list in _policy_templates(props).items():
             for args in args_list:
-                # Then every argument points at a resource this template declares (no wildcards, no literals)
+                # Then it is scoped by at least one argument (an argument-less template, such as
+                # CloudWatchPutMetricPolicy: {}, grants "*"), and every argument points at a resource this
+                # template declares (no wildcards, no literals)
+                assert args, f"{logical_id} {name} names no resource"
                 for arg in args.values():
                     target = arg.get("Ref") or arg.get("Fn::GetAtt", [None])[0]
                     assert target in template["Resources"], f"{logical_id} {name} {arg}"
@@ -199,11 +242,13 @@ def test_api_exposes_the_designed_endpoints_with_keys_or_iam(
     auth = template["Resources"]["GatewayApi"]["Properties"]["Auth"]
     assert auth["ApiKeyRequired"] is True
     assert auth["UsagePlan"]["CreateUsagePlan"] == "PER_API"
-    # When collecting every Api event
+    # When collecting every Api event (CORS preflights apart: see the next test)
     endpoints: dict[tuple[str, str], str] = {}
     for logical_id, props in functions.items():
         for event in _events(props, "Api"):
             assert event["RestApiId"] == {"Ref": "GatewayApi"}
+            if event["Method"].upper() == "OPTIONS":
+                continue
             endpoints[(event["Method"].upper(), event["Path"])] = logical_id
             # Then only /health and the admin methods opt out of the API key, the admin ones for IAM
             is_admin = event["Path"].startswith(ADMIN_PREFIX)
@@ -212,6 +257,21 @@ def test_api_exposes_the_designed_endpoints_with_keys_or_iam(
             assert (event.get("Auth", {}).get("Authorizer") == "AWS_IAM") is is_admin, event["Path"]
     # And the endpoints are exactly the design's
     assert endpoints == EXPECTED_ENDPOINTS
+
+
+def test_every_keyed_path_answers_cors_preflights_in_its_own_function(functions: dict[str, dict[str, Any]]) -> None:
+    # Given every OPTIONS event, and the paths that take an API key (browsers call those)
+    preflights: dict[str, str] = {}
+    for logical_id, props in functions.items():
+        for event in _events(props, "Api"):
+            if event["Method"].upper() == "OPTIONS":
+                preflights[event["Path"]] = logical_id
+                # Then a preflight needs no key and no IAM signature: browsers send neither on one
+                assert event["Auth"] == {"ApiKeyRequired": False}, event["Path"]
+    keyed = {path: fn for (_, path), fn in EXPECTED_ENDPOINTS.items() if path not in PUBLIC_PATHS}
+    keyed = {path: fn for path, fn in keyed.items() if not path.startswith(ADMIN_PREFIX)}
+    # And each keyed path has one, answered by the function that owns the path (gateway.web answers it)
+    assert preflights == keyed
 
 
 def test_api_throttles_every_method_and_route_more_strictly(template: dict[str, Any]) -> None:
@@ -354,3 +414,222 @@ def test_loader_turns_short_form_tags_into_long_form(tmp_path: Path) -> None:
     assert props["D"] == {"Fn::If": ["IsProd", {"Fn::Join": ["-", ["a", "b"]]}, {"Ref": "AWS::NoValue"}]}
     assert props["E"] == {"Fn::Select": [0, {"Fn::GetAZs": ""}]}
     assert props["F"] == {"Fn::Base64": {"Fn::Sub": "x"}}
+
+
+# --------------------------------------------------------------------------- security surface (issue 6)
+
+SAM_PYTHON = REPO_ROOT / ".venv-sam" / "bin" / "python"
+# Run by the SAM CLI's own Python (.venv-sam, set up by scripts/check_template.sh): the template as
+# CloudFormation receives it after the SAM transform, with every role SAM generates.
+_TRANSFORM = """
+import json, sys
+from samtranslator.translator.transform import transform
+from samtranslator.yaml_helper import yaml_parse
+
+class NoManagedPolicies:
+    def load(self):
+        return {}
+
+template = yaml_parse(open(sys.argv[1]).read())
+for resource in template["Resources"].values():
+    for key in ("CodeUri", "ContentUri"):
+        if isinstance(resource.get("Properties", {}).get(key), str):
+            resource["Properties"][key] = "s3://bucket/key"
+print(json.dumps(transform(template, {}, NoManagedPolicies())))
+"""
+
+
+@pytest.fixture(scope="module")
+def transformed() -> dict[str, Any]:
+    if not SAM_PYTHON.exists():
+        pytest.skip("needs .venv-sam (scripts/check_template.sh sets it up)")
+    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
+    done = subprocess.run(
+        [str(SAM_PYTHON), "-c", _TRANSFORM, str(REPO_ROOT / "template.yaml")],
+        capture_output=True, text=True, env=env, timeout=60, check=True,
+    )  # fmt: skip
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def test_the_roles_sam_generates_name_their_resources(transformed: dict[str, Any]) -> None:
+    # Given every IAM role of the deployed template, SAM's policy templates expanded
+    roles = resources_of_type(transformed, "AWS::IAM::Role")
+    assert {lid.removesuffix("Role") for lid in roles} >= {
+        "RouteFunction", "GeneratePointsFunction", "StatusFunction", "HandleErrorFunction", "TrainingConsumerFunction"
+    }  # fmt: skip
+    for logical_id, role in roles.items():
+        props = role["Properties"]
+        # Then every inline statement names its resources ("*" only for X-Ray's resource-less actions)
+        for policy in props.get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                _assert_least_privilege(statement, transformed["Resources"])
+        # And the only managed policies are the ones SAM attaches by itself
+        assert set(props.get("ManagedPolicyArns", [])) <= SAM_MANAGED_POLICIES, logical_id
+
+
+def test_two_usage_plans_each_with_a_key_throttle_and_quota(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    params = template["Parameters"]
+    # Given the standard plan SAM creates for the API (with its key, GatewayApiApiKey)
+    standard = resources["GatewayApi"]["Properties"]["Auth"]["UsagePlan"]
+    assert standard["CreateUsagePlan"] == "PER_API"
+    assert standard["UsagePlanName"] == {"Fn::Sub": "${AWS::StackName}-standard"}
+    # And the internal plan, on the same API and stage, with its own key
+    internal = resources["InternalUsagePlan"]
+    assert internal["Type"] == "AWS::ApiGateway::UsagePlan"
+    assert internal["Properties"]["ApiStages"] == [
+        {"ApiId": {"Ref": "GatewayApi"}, "Stage": {"Ref": "GatewayApi.Stage"}}
+    ]
+    link = resources["InternalUsagePlanKey"]["Properties"]
+    assert link == {
+        "KeyId": {"Ref": "InternalApiKey"},
+        "KeyType": "API_KEY",
+        "UsagePlanId": {"Ref": "InternalUsagePlan"},
+    }
+    assert resources["InternalApiKey"]["Properties"]["Enabled"] is True
+    # Then both throttle each key and cap it with a quota, from parameters with defaults
+    for plan in (standard, internal["Properties"]):
+        refs = [plan["Throttle"]["RateLimit"], plan["Throttle"]["BurstLimit"], plan["Quota"]["Limit"]]
+        refs.append(plan["Quota"]["Period"])
+        assert all("Default" in params[ref["Ref"]] for ref in refs)
+    # And the internal plan allows more than the standard one
+    for standard_ref, internal_ref in zip(
+        [standard["Throttle"]["RateLimit"], standard["Quota"]["Limit"]],
+        [internal["Properties"]["Throttle"]["RateLimit"], internal["Properties"]["Quota"]["Limit"]],
+        strict=True,
+    ):
+        assert params[internal_ref["Ref"]]["Default"] > params[standard_ref["Ref"]]["Default"]
+    assert template["Outputs"]["InternalApiKeyId"]["Value"] == {"Ref": "InternalApiKey"}
+
+
+def test_cors_origins_come_from_a_parameter_that_refuses_a_wildcard(template: dict[str, Any]) -> None:
+    parameter = template["Parameters"]["CorsAllowOrigins"]
+    assert template["Globals"]["Function"]["Environment"]["Variables"]["CORS_ALLOW_ORIGINS"] == {
+        "Ref": "CorsAllowOrigins"
+    }
+    assert parameter["Default"] == ""
+    pattern = re.compile(parameter["AllowedPattern"])
+    assert pattern.fullmatch("https://app.example.com,https://admin.example.com")
+    assert not pattern.fullmatch("*")
+    assert not pattern.fullmatch("https://app.example.com,*")
+
+
+def test_caps_are_parameters_no_higher_than_the_request_schemas(
+    template: dict[str, Any], functions: dict[str, dict[str, Any]]
+) -> None:
+    from gateway.error_analysis import ErrorDetails
+    from gateway.points import PointsRequest
+    from gateway.route import RouteRequest
+    from gateway.settings import Settings
+
+    params = template["Parameters"]
+    env = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert env["MAX_BODY_BYTES"] == {"Ref": "MaxBodyBytes"}
+    assert params["MaxBodyBytes"]["Default"] == Settings.model_fields["max_body_bytes"].default
+    for function, variable, model, field in (
+        ("RouteFunction", "MAX_PROMPT_CHARS_ROUTE", RouteRequest, "prompt"),
+        ("GeneratePointsFunction", "MAX_PROMPT_CHARS_POINTS", PointsRequest, "prompt"),
+        ("HandleErrorFunction", "MAX_PROMPT_CHARS_ERROR", ErrorDetails, "stack"),
+    ):
+        # Given the function's prompt cap, set from a parameter
+        ref = functions[function]["Environment"]["Variables"][variable]["Ref"]
+        ceiling = next(m.max_length for m in model.model_fields[field].metadata if hasattr(m, "max_length"))
+        setting = Settings.model_fields[variable.lower()].default
+        # Then its default is the setting's, and it cannot exceed what the request schema accepts at all
+        assert params[ref]["Default"] == setting == params[ref]["MaxValue"] == ceiling, variable
+
+
+def test_every_dead_letter_queue_has_a_depth_alarm(template: dict[str, Any]) -> None:
+    # Given every queue another queue redrives to
+    dead_letter_queues = {
+        queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        for queue in resources_of_type(template, "AWS::SQS::Queue").values()
+        if "RedrivePolicy" in queue["Properties"]
+    }
+    assert dead_letter_queues == {"RouteJobsDeadLetterQueue", "TrainingDeadLetterQueue"}
+    # Then an alarm fires on its first visible message
+    watched = {}
+    for alarm in resources_of_type(template, "AWS::CloudWatch::Alarm").values():
+        props = alarm["Properties"]
+        if props.get("MetricName") == "ApproximateNumberOfMessagesVisible":
+            (dimension,) = props["Dimensions"]
+            watched[dimension["Value"]["Fn::GetAtt"][0]] = (props["Threshold"], props["ComparisonOperator"])
+    assert watched == dict.fromkeys(dead_letter_queues, (0, "GreaterThanThreshold"))
+
+
+def test_alarms_watch_5xx_fallbacks_and_spend_and_all_notify_the_topic(template: dict[str, Any]) -> None:
+    alarms = resources_of_type(template, "AWS::CloudWatch::Alarm")
+    env = template["Globals"]["Function"]["Environment"]["Variables"]
+    namespace, service = env["POWERTOOLS_METRICS_NAMESPACE"], env["POWERTOOLS_SERVICE_NAME"]
+    # Then the API's 5xx rate is judged on the API's own metrics, by name and stage
+    server = alarms["ApiServerErrorRateAlarm"]["Properties"]
+    stats = {m["Id"]: m["MetricStat"]["Metric"] for m in server["Metrics"] if "MetricStat" in m}
+    assert (stats["errors"]["MetricName"], stats["requests"]["MetricName"]) == ("5XXError", "Count")
+    assert stats["errors"]["Dimensions"] == [
+        {"Name": "ApiName", "Value": template["Resources"]["GatewayApi"]["Properties"]["Name"]},
+        {"Name": "Stage", "Value": template["Resources"]["GatewayApi"]["Properties"]["StageName"]},
+    ]
+    # And the fallback rate and the spend on the metrics the functions emit (their namespace and service)
+    fallback = alarms["FallbackRateAlarm"]["Properties"]
+    metrics = {m["Id"]: m["MetricStat"]["Metric"] for m in fallback["Metrics"] if "MetricStat" in m}
+    assert {(m["MetricName"]) for m in metrics.values()} == {"Fallbacks", "ProviderAnswers"}
+    spend = alarms["SpendNearCapAlarm"]["Properties"]
+    assert spend["MetricName"] == "SpendCapUtilisation"
+    for metric in [*metrics.values(), spend]:
+        assert metric["Namespace"] == namespace
+        assert metric["Dimensions"] == [{"Name": "service", "Value": service}]
+    assert spend["Threshold"] == {"Ref": "SpendAlarmPercent"}
+    # And every alarm tells the alarm topic, also when it recovers, and is quiet without data
+    for logical_id, alarm in alarms.items():
+        props = alarm["Properties"]
+        assert props["AlarmActions"] == props["OKActions"] == [{"Ref": "AlarmTopic"}], logical_id
+        assert props["TreatMissingData"] == "notBreaching", logical_id
+    assert template["Resources"]["AlarmEmailSubscription"]["Condition"] == "HasAlarmEmail"
+
+
+def _dashboard(template: dict[str, Any]) -> dict[str, Any]:
+    body = template["Resources"]["GatewayDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    parsed: dict[str, Any] = json.loads(re.sub(r"\$\{([^}!]+)\}", r"<\1>", body))
+    return parsed
+
+
+def _emitted_metric_names() -> set[str]:
+    """Every metric name the gateway's code emits (the functions and the layer)."""
+    sources = [*(REPO_ROOT / "layers/providers/gateway").rglob("*.py"), *(REPO_ROOT / "functions").rglob("*.py")]
+    text = "\n".join(path.read_text() for path in sources)
+    names = set(re.findall(r'name="([A-Z]\w+)"', text))  # Powertools metrics.add_metric(name=...)
+    names |= set(re.findall(r'\("([A-Z]\w+)", "(?:Count|Milliseconds|None)"', text))  # observe_attempt's EMF
+    names |= {f"Breaker{change.capitalize()}" for change in re.findall(r'_transition\(spec, "(\w+)"\)', text)}
+    return names
+
+
+def test_the_dashboard_shows_every_alarm_and_only_metrics_the_gateway_emits(template: dict[str, Any]) -> None:
+    # Given the dashboard's body (JSON once its ${...} are substituted)
+    widgets = _dashboard(template)["widgets"]
+    alarms = resources_of_type(template, "AWS::CloudWatch::Alarm")
+    # Then its alarm widget shows every alarm
+    (alarm_widget,) = (w for w in widgets if w["type"] == "alarm")
+    assert sorted(alarm_widget["properties"]["alarms"]) == sorted(f"<{lid}.Arn>" for lid in alarms)
+    # And every metric of the gateway's namespace it (or an alarm) draws is one the code emits
+    gateway_namespace = "AiGateway/<AWS::StackName>"
+    drawn: set[str] = set()
+    for widget in widgets:
+        namespace = None
+        for metric in widget["properties"].get("metrics", []):
+            if isinstance(metric[0], dict):
+                drawn |= set(re.findall(r'MetricName="(\w+)"', metric[0]["expression"]))
+                continue
+            namespace = namespace if metric[0] in (".", "...") else metric[0]
+            if namespace == gateway_namespace and metric[0] != "...":
+                drawn.add(metric[1])
+    for alarm in alarms.values():
+        props = alarm["Properties"]
+        if props.get("Namespace", {}) == {"Fn::Sub": "AiGateway/${AWS::StackName}"}:
+            drawn.add(props["MetricName"])
+        for query in props.get("Metrics", []):
+            metric = query.get("MetricStat", {}).get("Metric", {})
+            if metric.get("Namespace") == {"Fn::Sub": "AiGateway/${AWS::StackName}"}:
+                drawn.add(metric["MetricName"])
+    assert {"Requests", "Fallbacks", "ProviderLatency", "CostUsd", "SpendCapUtilisation", "BreakerOpened"} <= drawn
+    assert drawn <= _emitted_metric_names()

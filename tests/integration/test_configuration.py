@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import boto3
 import pytest
 
@@ -65,23 +63,4 @@ def test_in_local_mode_environment_keys_override_the_secret(gateway: Gateway, mo
     assert gateway.emulator.calls_for("gemini")[0].authenticated
 
 
-def test_no_key_appears_in_any_log_line_or_response(gateway: Gateway, capsys) -> None:
-    # Given real-looking keys in the secret and providers failing in every way
-    keys = {"GEMINI_API_KEY": "AIzaSy-gemini-secret-0001", "HUGGINGFACE_API_KEY": "hf_secret0002"}
-    _set_secret(gateway, json.dumps({**keys, "SLM_AUTH_BEARER": "slm-bearer-0003"}))
-    gateway.emulator.fail("slm", "status", status=401)
-    gateway.emulator.fail("gemini", "status", status=403)
-    # When every endpoint is called
-    answers = [
-        gateway.call("route", load_event("route")),
-        gateway.call("generate_points", load_event("generate_points")),
-        gateway.call("handle_error", load_event("handle_error")),
-        gateway.call("status", load_event("status")),
-    ]
-    probe = gateway.invoke("status", load_event("schedule_status"))
-    # Then no key is in any response or any log line
-    printed = capsys.readouterr()
-    everything = json.dumps([a.raw for a in answers]) + json.dumps(probe) + printed.out + printed.err
-    for secret in (*keys.values(), "slm-bearer-0003"):
-        assert secret not in everything
-    assert answers[0].body["provider"] == "huggingface"  # the keys did reach the providers
+# The leak check (every log line and response of a full run) is tests/security/test_secrets.py.

@@ -6,6 +6,7 @@ import json
 import math
 
 import boto3
+import pytest
 
 from gateway.geometry.engine import render
 from gateway.geometry.spec import Spec
@@ -138,6 +139,24 @@ def test_every_provider_down_leaves_the_local_parser_to_answer(gateway: Gateway)
     assert on_circle(body["points"], [0, 0], 2)
     assert "chairs, table" in body["warnings"][0]
     assert body["usage"]["cost_usd"] == 0.0
+
+
+def test_providers_held_back_by_the_spend_cap_leave_the_local_parser_to_answer(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a daily cap too small for any paid call
+    monkeypatch.setenv("AI_DAILY_COST_LIMIT", "0.0000001")
+    prompt = "place 12 chairs on a circle of radius 2 around the table"
+    # When points are asked for
+    answer = gateway.call("generate_points", load_event("generate_points", prompt=prompt, context={}))
+    # Then no provider is called and the local parser answers
+    assert answer.status == 200
+    assert [(a["provider"], a["outcome"]) for a in answer.body["attempts"]] == [
+        ("huggingface", "budget_exceeded"),
+        ("gemini", "budget_exceeded"),
+        ("local", "ok"),
+    ]
+    assert gateway.emulator.calls == []
 
 
 def test_with_no_provider_configured_the_local_parser_still_answers(gateway: Gateway) -> None:

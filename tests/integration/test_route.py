@@ -347,6 +347,18 @@ def test_a_paraphrased_question_becomes_a_training_example(gateway: Gateway) -> 
     assert "user" not in json.dumps(example)
 
 
+def test_a_training_example_carries_no_secret_or_personal_data(gateway: Gateway) -> None:
+    # Given a question, asked twice, that quotes an e-mail address and an AWS key id
+    prompt = "How do I reverse a Python list for jane.doe@example.com with key AKIAIOSFODNN7EXAMPLE?"
+    gateway.call("route", load_event("route", prompt=prompt))
+    gateway.call("route", load_event("route", user_id="user-456", prompt=prompt.replace("How do I", "How can I")))
+    # Then the queued example (bound for S3 and maybe a public dataset) has both redacted
+    (example,) = _training_messages(gateway)
+    assert "jane.doe@example.com" not in json.dumps(example)
+    assert "AKIAIOSFODNN7EXAMPLE" not in json.dumps(example)
+    assert "[REDACTED:email]" in example["prompt"]
+
+
 def test_a_different_question_of_the_same_topic_is_not_a_repetition(gateway: Gateway) -> None:
     gateway.call("route", load_event("route", prompt="How do I reverse a list in Python?"))
     answer = gateway.call("route", load_event("route", prompt="How do I sort a list in Python?"))

@@ -121,3 +121,26 @@ def test_concurrent_requests_never_overshoot_the_spend_cap(aws: StackResources) 
     real = cost_usd(GEMINI.model, 100, 200) or 0.0
     assert totals["spent_usd"] == pytest.approx(real * 5)
     assert totals["committed_usd"] == pytest.approx(totals["spent_usd"])
+
+
+def test_a_few_failures_among_many_successes_do_not_open_the_circuit(aws: StackResources) -> None:
+    # Given a busy, mostly healthy provider: a failure, then 20 successes, then 5 more failures
+    config = BreakerConfig(failure_threshold=5, failure_rate=0.5, min_requests=10, cache_s=0)
+    board = BreakerBoard(BreakerStore(aws.state_table), config)
+    board.load([GEMINI])
+    board.on_failure(GEMINI, Outcome.SERVER_ERROR, "HTTP 500", None, Admission.ALLOW)
+    for _ in range(20):
+        board.load([GEMINI])
+        board.on_success(GEMINI, Admission.ALLOW)
+    for _ in range(5):
+        board.load([GEMINI])
+        board.on_failure(GEMINI, Outcome.SERVER_ERROR, "HTTP 500", None, Admission.ALLOW)
+    # Then 6 failures in 26 calls (23%) leave it closed
+    board.load([GEMINI])
+    assert board.state(GEMINI).failures == 6
+    assert board.admit(GEMINI) is Admission.ALLOW
+    # But when failures become the majority, it opens
+    for _ in range(20):
+        board.on_failure(GEMINI, Outcome.SERVER_ERROR, "HTTP 500", None, Admission.ALLOW)
+    board.load([GEMINI])
+    assert board.admit(GEMINI) is Admission.REJECT

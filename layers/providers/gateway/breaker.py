@@ -1,7 +1,7 @@
 """The circuit breaker per provider and model, shared by every instance through DynamoDB.
 
-closed -> open after `failure_threshold` failures in a window, or a failure rate of at least
-`failure_rate` over at least `min_requests` calls; open -> half-open after the cool-down (or a longer
+closed -> open after `failure_threshold` failures in a window, and, once the window has at least
+`min_requests` calls, a failure rate of at least `failure_rate`; open -> half-open after the cool-down (or a longer
 Retry-After), when exactly one instance takes the probe lease; the probe's success closes it for
 all, its failure opens it again. Each process reads the state in one batch per request and may reuse
 it for up to `cache_s` (at most 1 s), so a change is visible everywhere within a second.
@@ -142,10 +142,16 @@ class BreakerBoard:
         self._transition(spec, "reset")
 
     def _should_open(self, record: BreakerRecord) -> bool:
+        """`failure_threshold` failures in the window, unless enough calls show them to be a small share.
+
+        Under load a healthy provider still fails now and then: 5 failures among 500 calls must not
+        open its circuit. So once the window has `min_requests` calls (successes are counted from its
+        first failure), the failure rate must also reach `failure_rate`.
+        """
         total = record.failures + record.successes
-        if record.failures >= self.config.failure_threshold:
-            return True
-        return total >= self.config.min_requests and record.failures / total >= self.config.failure_rate
+        if record.failures < self.config.failure_threshold:
+            return False
+        return total < self.config.min_requests or record.failures / total >= self.config.failure_rate
 
     def _window(self, now: float) -> int:
         return int(now // self.config.window_s)

@@ -19,7 +19,7 @@ from gateway.errors import (
     ProvidersUnavailableError,
     SpendCapReachedError,
 )
-from gateway.observability import logger, metrics
+from gateway.observability import logger, metrics, observe_attempt
 from gateway.providers.base import Generation, GenerationRequest, Outcome, ProviderError, short
 from gateway.providers.registry import ProviderSpec, get_provider
 from gateway.resilience import RETRYABLE, Resilience, resilience_for
@@ -154,14 +154,17 @@ class _ChainRun(Generic[T]):
         generation: Generation | None = None
         try:
             for number in range(1, self.guards.retry.max_attempts + 1):
+                provider = None
+                if self.deadline.remaining() >= self.guards.retry.min_attempt_s:
+                    provider = get_provider(spec)  # built, its SDK imported, before the attempt's budget is cut
                 budget = min(spec.timeout_ms / 1000, self.deadline.remaining())
-                if budget < self.guards.retry.min_attempt_s:
+                if provider is None or budget < self.guards.retry.min_attempt_s:
                     self.out_of_time = True
                     self._record(spec, Outcome.SKIPPED_DEADLINE, None, "not enough time left for an attempt")
                     return None
                 started = time.perf_counter()
                 try:
-                    generation = await asyncio.wait_for(get_provider(spec).generate(request), timeout=budget)
+                    generation = await asyncio.wait_for(provider.generate(request), timeout=budget)
                 except TimeoutError:
                     cut_by_deadline = budget < spec.timeout_ms / 1000
                     self.out_of_time = self.out_of_time or cut_by_deadline
@@ -209,9 +212,9 @@ class _ChainRun(Generic[T]):
         try:
             value = parse(generation.text)
         except ValueError as exc:
-            self._record(spec, Outcome.INVALID_OUTPUT, started, short(exc))
+            self._record(spec, Outcome.INVALID_OUTPUT, started, short(exc), generation=generation)
             return None
-        self._record(spec, Outcome.OK, started)
+        self._record(spec, Outcome.OK, started, generation=generation)
         return ChainResult(value, generation, spec, list(self.attempts))
 
     def _failed(
@@ -262,12 +265,21 @@ class _ChainRun(Generic[T]):
             return ProvidersUnavailableError("every provider in the chain is unavailable right now", details=details)
         return AllProvidersFailedError("every provider in the chain failed", details=details)
 
-    def _record(self, spec: ProviderSpec, outcome: Outcome, started: float | None, error: str | None = None) -> None:
+    def _record(
+        self,
+        spec: ProviderSpec,
+        outcome: Outcome,
+        started: float | None,
+        error: str | None = None,
+        generation: Generation | None = None,
+    ) -> None:
         latency_ms = round((time.perf_counter() - started) * 1000, 2) if started is not None else 0.0
         message = scrub(error, self.secrets) if error is not None else None
         self.attempts.append(Attempt(spec.name, spec.model, outcome, latency_ms, message))
         if outcome is not Outcome.OK:
             logger.warning("provider attempt failed", extra={"attempt": self.attempts[-1].as_dict()})
+        # The attempt's EMF record (provider latency, tokens, cost) and X-Ray subsegment.
+        observe_attempt(self.attempts[-1], called=started is not None, generation=generation)
 
     def _amend_last(self, note: str) -> None:
         last = self.attempts[-1]

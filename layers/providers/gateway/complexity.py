@@ -13,8 +13,10 @@ from typing import Literal
 Level = Literal["simple", "complex"]
 
 _CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]")
-_CODE = re.compile(r"```|^\s{4,}\S|[{};]\s*$|\bdef |\bclass |\bfunction\b|=>", re.M)
-_LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+", re.M)
+# [ \t], not \s, after ^ in multi-line mode: \s also eats newlines, and a prompt of many blank lines
+# would then be scanned from every line start to its end (quadratic).
+_CODE = re.compile(r"```|^[ \t]{4,}\S|[{};][ \t]*$|\bdef |\bclass |\bfunction\b|=>", re.M)
+_LIST_ITEM = re.compile(r"^[ \t]*(?:[-*•]|\d+[.)])[ \t]+", re.M)
 _REASONING = re.compile(
     r"\b(?:step[- ]by[- ]step|prove|derive|analy[sz]e|compare|contrast|trade-?offs?|design|architect\w*|"
     r"optimi[sz]e|evaluate|critique|pros and cons|in depth|justify|plan)\b",

@@ -25,7 +25,7 @@ from gateway.providers import registry
 from gateway.providers.base import GenerationRequest
 from gateway.redaction import Redactor
 from gateway.request_context import RequestContext
-from gateway.settings import Settings
+from gateway.settings import Settings, get_settings
 from gateway.stacktraces import ParsedError, language_of, parse_error
 from gateway.stores.cache import CacheStore
 from gateway.stores.secrets import ProviderKeys
@@ -50,6 +50,14 @@ class ErrorDetails(BaseModel):
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("must not be blank")
+        return value
+
+    @field_validator("message", "stack", "code")
+    @classmethod
+    def _under_prompt_cap(cls, value: str | None) -> str | None:
+        cap = get_settings().max_prompt_chars_error  # MAX_PROMPT_CHARS_ERROR: each text the model reads
+        if value is not None and len(value) > cap:
+            raise ValueError(f"must be at most {cap} characters")
         return value
 
 
@@ -208,8 +216,8 @@ _VOLATILE: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"), "<uuid>"),
     (re.compile(r"\b0x[0-9a-fA-F]+\b"), "<hex>"),
     (re.compile(r"\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b"), "<hex>"),
-    # Quoted data (ids, paths, sentences) varies; a quoted identifier ('map', 'user_id') names the bug.
-    (re.compile(r"(?<!\w)(['\"«»`])(?=[^'\"«»`\n]*[\d/\\@\s])[^'\"«»`\n]*\1"), "<value>"),
+    # Quoted text is kept: it may be a person's data ('Jane Doe, 12 Rue de Rivoli'), and an analysis of
+    # one client's data must never be served to another from the cache. Only its numbers are masked.
     (re.compile(r"\d+(?:\.\d+)*"), "<n>"),
     (re.compile(r"\s+"), " "),
 )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -27,10 +27,12 @@ from gateway.errors import (
     GatewayError,
     InvalidRequestError,
     NoProviderConfiguredError,
+    ProvidersUnavailableError,
+    SpendCapReachedError,
 )
 from gateway.geometry.engine import Constraints, Drawing, draw
 from gateway.geometry.parser import Parsed, parse_prompt
-from gateway.geometry.spec import KINDS, Spec, SpecError, parse_spec, spec_schema
+from gateway.geometry.spec import KINDS, MAX_COORDINATE, Spec, SpecError, parse_spec, spec_schema
 from gateway.observability import logger, metrics
 from gateway.providers import registry
 from gateway.providers.base import GenerationRequest
@@ -39,6 +41,9 @@ from gateway.settings import Settings, get_settings
 from gateway.stores.secrets import ProviderKeys
 
 Coordinate = list[float]
+# A request's coordinate or length: a JSON number (not a boolean or a string), inside the spec's own bounds, so
+# the answer's `spec` always validates (it is drawn again as it is).
+ContextNumber = Annotated[float, Field(strict=True, ge=-MAX_COORDINATE, le=MAX_COORDINATE)]
 LOCAL_PROVIDER = "local"
 LOCAL_MODEL = "local-parser"
 
@@ -61,8 +66,8 @@ the shape (a face, the outline of a house) use one primitive of kind raw with it
 class Bounds(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    min: list[float] = Field(min_length=2, max_length=3)
-    max: list[float] = Field(min_length=2, max_length=3)
+    min: list[ContextNumber] = Field(min_length=2, max_length=3)
+    max: list[ContextNumber] = Field(min_length=2, max_length=3)
 
     @model_validator(mode="after")
     def _ordered(self) -> Bounds:
@@ -80,9 +85,9 @@ class PointsContext(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    count: int | None = Field(None, ge=1)
-    center: list[float] | None = Field(None, min_length=2, max_length=3)
-    radius: float | None = Field(None, gt=0, allow_inf_nan=False)
+    count: int | None = Field(None, ge=1, strict=True)
+    center: list[ContextNumber] | None = Field(None, min_length=2, max_length=3)
+    radius: float | None = Field(None, gt=0, le=MAX_COORDINATE, allow_inf_nan=False, strict=True)
     bounds: Bounds | None = None
     dimensions: Literal[2, 3] | None = None
 
@@ -143,6 +148,9 @@ class PointsRequest(BaseModel):
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("must not be blank")
+        cap = get_settings().max_prompt_chars_points  # MAX_PROMPT_CHARS_POINTS
+        if len(value) > cap:
+            raise ValueError(f"must be at most {cap} characters")
         return value
 
 
@@ -212,7 +220,13 @@ async def generate(request: PointsRequest, ctx: RequestContext) -> PointsRespons
             ctx.deadline,
             secrets=keys.values(),
         )
-    except (AllProvidersFailedError, NoProviderConfiguredError, DeadlineExceededError) as exc:
+    except (
+        AllProvidersFailedError,
+        NoProviderConfiguredError,
+        DeadlineExceededError,
+        ProvidersUnavailableError,
+        SpendCapReachedError,
+    ) as exc:
         drawing = _last_resort(parsed, request.context, settings.max_points, exc)
         return _local_answer(drawing, parsed, _attempts_of(exc), ctx.request_id, started)
     drawing = result.value

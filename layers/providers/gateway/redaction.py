@@ -55,13 +55,14 @@ def _rule(kind: str, pattern: str, group: int | str = 0, flags: int = 0) -> _Rul
 
 # Order matters: the first rule that claims a span wins (sk-ant- before sk-, a JWT before a bearer token).
 _RULES: tuple[_Rule, ...] = (
-    # Base64 lines (and an encrypted key's headers) up to the END line, or as far as they go when cut off;
-    # each piece has one way to match, so a long input cannot make the engine backtrack.
+    # Base64 lines (and an encrypted key's headers) up to the END line, or as far as they go when cut off.
+    # The END group's white-space runs are possessive (*+): two greedy runs side by side would make a long
+    # run of spaces backtrack quadratically.
     _rule(
         "private_key",
         r"-----BEGIN [A-Z0-9 ]{0,20}PRIVATE KEY-----"
         r"(?:(?:\s|\\n)+(?:[A-Za-z0-9+/=]{16,}|(?:Proc-Type|DEK-Info):[^\n\\]*))*"
-        r"(?:(?:\s|\\n)*[A-Za-z0-9+/=]{0,15}(?:\s|\\n)*-----END [A-Z0-9 ]{0,20}PRIVATE KEY-----)?",
+        r"(?:(?:\s|\\n)*+[A-Za-z0-9+/=]{0,15}(?:\s|\\n)*+-----END [A-Z0-9 ]{0,20}PRIVATE KEY-----)?",
     ),
     _rule("anthropic_key", r"(?<![\w-])sk-ant-[A-Za-z0-9_-]{20,}"),
     _rule("openai_key", r"(?<![\w-])sk-(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_-]{20,}"),
@@ -157,19 +158,27 @@ class Redactor:
         return None if value is None else self.text(value)
 
     def data(self, value: Any, key: str | None = None) -> Any:
-        """A JSON-like value with strings redacted; a value under a secret-named key is redacted whole."""
-        if isinstance(value, Mapping):
-            return {k: self.data(v, str(k)) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [self.data(v) for v in value]
-        is_scalar_secret = isinstance(value, str | int) and not isinstance(value, bool)
-        if key is not None and is_scalar_secret and _SECRET_KEY_NAME.match(key) and str(value).strip():
+        """A JSON-like value with keys and strings redacted; anything under a secret-named key is redacted whole."""
+        if key is not None and _SECRET_KEY_NAME.match(key) and _has_content(value):
             kind = _named_kind(key)
             self.redactions.kinds[kind] += 1
             return PLACEHOLDER.format(kind=kind)
+        if isinstance(value, Mapping):
+            return {self.text(str(k)): self.data(v, str(k)) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.data(v, key) for v in value]  # a list under a secret-named key is secret too
         if isinstance(value, str):
             return self.text(value)
         return value
+
+
+def _has_content(value: Any) -> bool:
+    """Whether a value under a secret-named key holds anything (booleans and empties are not secrets)."""
+    if isinstance(value, bool) or value is None:
+        return False
+    if isinstance(value, Mapping | list | tuple):
+        return len(value) > 0
+    return bool(str(value).strip())
 
 
 def redact(text: str, known_secrets: Iterable[str] = ()) -> tuple[str, Redactions]:

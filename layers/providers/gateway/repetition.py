@@ -15,6 +15,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from gateway.embeddings import Embedder, cosine, decode_vector, encode_vector, get_embedder
 from gateway.observability import logger, metrics
+from gateway.redaction import Redactor
 from gateway.request_context import RequestContext
 from gateway.stores.interactions import Interaction, InteractionStore
 from gateway.stores.queues import QueueSender
@@ -101,11 +102,14 @@ async def _embed(embedder: Embedder, prompt: str, ctx: RequestContext) -> list[f
 def _queue_example(answered: Answered, similarity: float, ctx: RequestContext) -> bool:
     if not ctx.settings.training_queue_url:
         return False
+    # Training data leaves the request for SQS, S3 and maybe a public dataset: secrets and personal data
+    # are redacted first, as they are before an error reaches a provider.
+    redactor = Redactor(ctx.keys.values())
     example = TrainingExample.create(
         topic=answered.topic,
         language=answered.language,
-        prompt=answered.prompt,
-        answer=answered.answer,
+        prompt=redactor.text(answered.prompt),
+        answer=redactor.text(answered.answer),
         provider=answered.provider,
         model=answered.model,
         similarity=similarity,

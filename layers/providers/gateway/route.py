@@ -28,7 +28,7 @@ from gateway.observability import logger, metrics
 from gateway.providers import registry
 from gateway.providers.base import GenerationRequest
 from gateway.request_context import RequestContext
-from gateway.settings import Settings
+from gateway.settings import Settings, get_settings
 from gateway.stores.cache import CacheStore
 from gateway.stores.provider_state import ProviderStateStore
 from gateway.stores.secrets import ProviderKeys
@@ -47,14 +47,22 @@ class RouteRequest(BaseModel):
     prompt: str = Field(min_length=1, max_length=32000)
     topic_hint: str | None = Field(None, min_length=1, max_length=64, description="letters, digits, ' ', '_', '-'")
     language: str | None = Field(None, description="ISO 639-1 code, e.g. en, es, ja; detected when absent")
-    max_output_tokens: int = Field(1024, ge=1, le=8192)
-    temperature: float | None = Field(None, ge=0, le=2, allow_inf_nan=False)
+    max_output_tokens: int = Field(1024, ge=1, le=8192, strict=True)  # strict: a JSON number, not true/"5"
+    temperature: float | None = Field(None, ge=0, le=2, allow_inf_nan=False, strict=True)
 
     @field_validator("prompt", "user_id")
     @classmethod
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("must not be blank")
+        return value
+
+    @field_validator("prompt")
+    @classmethod
+    def _under_prompt_cap(cls, value: str) -> str:
+        cap = get_settings().max_prompt_chars_route  # MAX_PROMPT_CHARS_ROUTE
+        if len(value) > cap:
+            raise ValueError(f"must be at most {cap} characters")
         return value
 
     @field_validator("topic_hint")
@@ -168,16 +176,27 @@ def plan_chain(
     return [spec for spec in chain if spec.configured], "; ".join(reasons)
 
 
+# The probe runs every few minutes, so its verdict is read at most once per PROBE_CACHE_S per instance,
+# not on every request (the request's one batch read is the circuits').
+PROBE_CACHE_S = 30.0
+_slm_verdict: dict[str, tuple[float, bool]] = {}
+
+
 def slm_healthy(settings: Settings) -> bool:
     """False only when the scheduled probe recently found the sLM failing (unknown counts as healthy)."""
     if not settings.state_table:
         return True
+    cached = _slm_verdict.get(settings.state_table)
+    if cached is not None and time.monotonic() - cached[0] < PROBE_CACHE_S:
+        return cached[1]
     try:
         probe = ProviderStateStore(settings.state_table).last_probes(["slm"]).get("slm")
     except Exception as exc:
         logger.warning("sLM health unknown", extra={"error": f"{type(exc).__name__}: {exc}"})
         return True
-    return probe is None or probe.outcome == "ok" or time.time() - probe.probed_at > PROBE_FRESH_S
+    healthy = probe is None or probe.outcome == "ok" or time.time() - probe.probed_at > PROBE_FRESH_S
+    _slm_verdict[settings.state_table] = (time.monotonic(), healthy)
+    return healthy
 
 
 def decide(request: RouteRequest, settings: Settings, keys: ProviderKeys) -> RouteDecision:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator
 
 from gateway.errors import ConfigurationError
 
 DEFAULT_HF_BASE_URL = "https://router.huggingface.co"
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 
 
 class Settings(BaseModel):
@@ -73,6 +75,11 @@ class Settings(BaseModel):
     dataset_bucket: str | None = Field(None, alias="DATASET_BUCKET")
     dataset_prefix: str = Field("training", pattern=r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$", alias="DATASET_PREFIX")
     hf_dataset_repo: str | None = Field(None, pattern=r"^[\w.-]+/[\w.-]+$", alias="HF_DATASET_REPO")
+    # Security surface (issue 6): browser origins allowed to call the API, and per-endpoint prompt caps.
+    cors_allow_origins: str = Field("", alias="CORS_ALLOW_ORIGINS")  # comma separated; "*" only in local mode
+    max_prompt_chars_route: int = Field(32000, gt=0, alias="MAX_PROMPT_CHARS_ROUTE")
+    max_prompt_chars_points: int = Field(4000, gt=0, alias="MAX_PROMPT_CHARS_POINTS")
+    max_prompt_chars_error: int = Field(50000, gt=0, alias="MAX_PROMPT_CHARS_ERROR")
 
     model_config = {"populate_by_name": True, "frozen": True}
 
@@ -116,6 +123,23 @@ class Settings(BaseModel):
         if value is not None and (urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc):
             raise ValueError("must be an absolute http(s) URL")
         return value
+
+    @field_validator("cors_allow_origins")
+    @classmethod
+    def _origin_allow_list(cls, value: str, info: ValidationInfo) -> str:
+        origins = [o.strip() for o in value.split(",") if o.strip()]
+        for origin in origins:
+            if origin == "*":
+                if info.data.get("mode") != "local":
+                    raise ValueError('"*" allows every origin and is only accepted with GATEWAY_MODE=local')
+            elif not _ORIGIN.match(origin):
+                raise ValueError(f"{origin!r} is not an origin (scheme://host[:port], no path)")
+        return ",".join(origins)
+
+    @property
+    def cors_origins(self) -> tuple[str, ...]:
+        """The browser origins allowed to call the API ("*" for any, local mode only); empty: none."""
+        return tuple(self.cors_allow_origins.split(",")) if self.cors_allow_origins else ()
 
     @property
     def slm_enabled(self) -> bool:

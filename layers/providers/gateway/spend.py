@@ -62,7 +62,7 @@ class SpendGuard:
         if not self._store.reserve(day, limits, worst, int(now) + RETENTION_S):
             caps = ", ".join(f"{scope} {limit:g} USD" for scope, limit in limits.items())
             raise SpendRefusedError(f"the daily spend cap ({caps}) leaves no room for this call")
-        return Reservation(spec, day, worst, [ALL, spec.name])
+        return Reservation(spec, day, worst, list(limits))  # settled where reserved, nowhere else
 
     def settle(self, reservation: Reservation, generation: Generation | None) -> None:
         """Record the real cost (nothing when the call failed) and release the rest of the reservation."""
@@ -75,8 +75,11 @@ class SpendGuard:
         self._store.settle(reservation.day, reservation.scopes, reservation.amount, actual, expires_at)
 
     def today(self, scopes: list[str]) -> dict[str, dict[str, float]]:
+        """Today's spend in the scopes that have a cap (the ledger keeps no other)."""
+        caps = {ALL: self._global, **self._per_provider}
+        capped = [scope for scope in scopes if caps.get(scope) is not None]
         day = time.strftime("%Y-%m-%d", time.gmtime())
-        return self._store.totals(day, scopes)
+        return self._store.totals(day, capped)
 
 
 def worst_case_cost(model: str, request: GenerationRequest) -> float:

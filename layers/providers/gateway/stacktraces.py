@@ -137,7 +137,7 @@ def _looks_like_type(name: str) -> bool:
 
 # ---------------------------------------------------------------- Python
 
-_PY_FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)(?:, in (?P<function>.+))?$', re.M)
+_PY_FRAME = re.compile(r'^[ \t]*File "(?P<file>[^"]+)", line (?P<line>\d+)(?:, in (?P<function>.+))?$', re.M)
 _PY_CHAIN = re.compile(
     r"^(?:During handling of the above exception, another exception occurred:"
     r"|The above exception was the direct cause of the following exception:)$",
@@ -186,7 +186,7 @@ def _python_exception(block: str) -> tuple[str | None, str | None]:
 # ---------------------------------------------------------------- JavaScript / TypeScript
 
 _JS_FRAME = re.compile(
-    r"^\s*at (?:(?:async |new )?(?P<function>[^()\n]*?) \((?P<loc>(?:[^()\n]|\([^()\n]*\))*)\)"
+    r"^[ \t]*at (?:(?:async |new )?(?P<function>[^()\n]*?) \((?P<loc>(?:[^()\n]|\([^()\n]*\))*)\)"
     r"|(?:async )?(?P<bare>\S+:\d+(?::\d+)?|<anonymous>))(?: \{)?$",
     re.M,
 )
@@ -228,9 +228,9 @@ def _js_frame(line: str) -> Frame | None:
 # ---------------------------------------------------------------- Java / Kotlin
 
 _JAVA_FRAME = re.compile(
-    r"^\s*at (?:[\w.$-]+(?:@[\w.-]+)?/+)?(?P<method>[\w$.<>\-]+)\((?P<loc>[^)]*)\)(?:\s*~?\[[^\]]*\])?\s*$", re.M
+    r"^[ \t]*at (?:[\w.$-]+(?:@[\w.-]+)?/+)?(?P<method>[\w$.<>\-]+)\((?P<loc>[^)]*)\)(?:\s*~?\[[^\]]*\])?\s*$", re.M
 )
-_JAVA_CAUSED_BY = re.compile(r"^\s*Caused by: ", re.M)
+_JAVA_CAUSED_BY = re.compile(r"^[ \t]*Caused by: ", re.M)
 _JAVA_LIBRARY_PACKAGES = (
     "java.", "javax.", "jakarta.", "sun.", "com.sun.", "jdk.", "kotlin.", "kotlinx.", "scala.", "org.springframework.",
     "org.hibernate.", "org.apache.", "org.eclipse.", "org.glassfish.", "org.jboss.", "io.undertow.", "io.netty.",

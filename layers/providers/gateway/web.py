@@ -1,7 +1,11 @@
 """The HTTP side every function shares: the FastAPI app, error mapping, request ids, the Lambda entry.
 
 This is the one place where domain errors become HTTP responses, always as
-`{"error": {"code", "message", "request_id", "details"?}}` and never with a stack trace.
+`{"error": {"code", "message", "request_id", "details"?}}` and never with a stack trace, and the one
+place for what every response carries: the correlation id (`X-Request-Id`), the security headers and,
+for an origin in `CORS_ALLOW_ORIGINS`, the CORS headers. CORS preflights (`OPTIONS`) reach the
+functions through API Gateway (an `OPTIONS` event per path in template.yaml) and are answered here,
+so that the allow-list can hold several origins and lives in one place.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
@@ -26,7 +31,7 @@ from gateway.chain import Deadline
 from gateway.errors import GatewayError, PayloadTooLargeError
 from gateway.observability import logger, metrics
 from gateway.request_context import RequestContext
-from gateway.settings import get_settings
+from gateway.settings import Settings, get_settings
 from gateway.stores.secrets import load_provider_keys
 
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
@@ -36,7 +41,14 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
     "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
 }
+# CORS: what a browser may send and read. API keys go in X-Api-Key, never in cookies: no credentials.
+CORS_METHODS = ("GET", "POST")
+CORS_REQUEST_HEADERS = ("Content-Type", "X-Api-Key", "X-Request-Id", "Cache-Control")
+CORS_EXPOSED_HEADERS = "X-Request-Id, Location, Retry-After"
+CORS_MAX_AGE_S = 600  # browsers reuse a preflight's answer this long (Chrome caps it at 7200)
 
 
 def error_response(status: int, code: str, message: str, request_id: str, details: Any = None) -> JSONResponse:
@@ -90,14 +102,23 @@ def create_app(title: str, description: str) -> FastAPI:
 
     @app.middleware("http")
     async def envelope(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
         rid = request.state.request_id = _incoming_request_id(request)
         logger.set_correlation_id(rid)
+        origin = request.headers.get("origin")
+        allowed_origin = None
         try:
-            limit = get_settings().max_body_bytes
-            declared = request.headers.get("content-length", "")
-            if (declared.isdigit() and int(declared) > limit) or len(await request.body()) > limit:
-                raise PayloadTooLargeError(f"the request body exceeds {limit} bytes")
-            response = await call_next(request)
+            settings = get_settings()
+            allowed_origin = _allowed_origin(origin, settings)
+            if request.method == "OPTIONS" and origin and "access-control-request-method" in request.headers:
+                response = _preflight(request, allowed_origin, rid)
+                allowed_origin = allowed_origin if response.status_code < 400 else None
+            else:
+                limit = settings.max_body_bytes
+                declared = request.headers.get("content-length", "")
+                if (declared.isdigit() and int(declared) > limit) or len(await request.body()) > limit:
+                    raise PayloadTooLargeError(f"the request body exceeds {limit} bytes")
+                response = await call_next(request)
         except GatewayError as exc:
             response = _gateway_error(exc, rid)
         except Exception:
@@ -105,9 +126,23 @@ def create_app(title: str, description: str) -> FastAPI:
             response = error_response(500, "internal_error", "the gateway failed to answer", rid)
         response.headers["X-Request-Id"] = rid
         response.headers.update(SECURITY_HEADERS)
+        if allowed_origin is not None:
+            response.headers["Access-Control-Allow-Origin"] = allowed_origin
+            response.headers["Access-Control-Expose-Headers"] = CORS_EXPOSED_HEADERS
+        if origin is not None and allowed_origin != "*":
+            response.headers["Vary"] = "Origin"
+        status = response.status_code
+        latency_ms = round((time.perf_counter() - started) * 1000, 2)
+        logger.info(
+            "request answered",
+            extra={"method": request.method, "path": request.url.path, "status": status, "latency_ms": latency_ms},
+        )
         metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
-        if response.status_code >= 500:
+        if 400 <= status < 500:
+            metrics.add_metric(name="ClientErrors", unit=MetricUnit.Count, value=1)
+        elif status >= 500:
             metrics.add_metric(name="ServerErrors", unit=MetricUnit.Count, value=1)
+        metrics.add_metadata(key="request_id", value=rid)
         return response
 
     @app.exception_handler(GatewayError)
@@ -126,6 +161,38 @@ def create_app(title: str, description: str) -> FastAPI:
         return error_response(exc.status_code, code, str(exc.detail), request_id(request))
 
     return app
+
+
+def _allowed_origin(origin: str | None, settings: Settings) -> str | None:
+    """The Access-Control-Allow-Origin for this origin: itself when allowed, "*" when any is, else None."""
+    allowed = settings.cors_origins
+    if not origin or not allowed:
+        return None
+    if "*" in allowed:
+        return "*"
+    return origin if origin in allowed else None
+
+
+def _preflight(request: Request, allowed_origin: str | None, rid: str) -> Response:
+    """A browser's CORS preflight: 204 with what it may send, or 403 saying what is not allowed."""
+    method = request.headers.get("access-control-request-method", "").upper()
+    asked = [h.strip() for h in request.headers.get("access-control-request-headers", "").split(",") if h.strip()]
+    allowed_headers = {h.lower() for h in CORS_REQUEST_HEADERS}
+    refused = [h for h in asked if h.lower() not in allowed_headers]
+    if allowed_origin is None:
+        problem = f"origin {request.headers.get('origin')!r} is not in CORS_ALLOW_ORIGINS"
+    elif method not in CORS_METHODS:
+        problem = f"method {method or '(none)'} is not allowed; use one of {', '.join(CORS_METHODS)}"
+    elif refused:
+        problem = f"headers not allowed: {', '.join(refused)}; allowed: {', '.join(CORS_REQUEST_HEADERS)}"
+    else:
+        headers = {
+            "Access-Control-Allow-Methods": ", ".join(CORS_METHODS),
+            "Access-Control-Allow-Headers": ", ".join(CORS_REQUEST_HEADERS),
+            "Access-Control-Max-Age": str(CORS_MAX_AGE_S),
+        }
+        return Response(status_code=204, headers=headers)
+    return error_response(403, "cors_not_allowed", f"CORS preflight refused: {problem}", rid)
 
 
 def _gateway_error(exc: GatewayError, rid: str) -> JSONResponse:

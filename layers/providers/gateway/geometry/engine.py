@@ -421,6 +421,8 @@ def _p3(v: Sequence[float]) -> P3:
 def cos_sin(degrees: float) -> tuple[float, float]:
     """cos and sin of an angle in degrees, exact at multiples of 90 (no 6e-17 where 0 is meant)."""
     turn = degrees % 360.0
+    if turn == 360.0:  # a tiny negative angle wraps to exactly 360.0 in floating point
+        turn = 0.0
     if turn % 90.0 == 0.0:
         return {0.0: (1.0, 0.0), 90.0: (0.0, 1.0), 180.0: (-1.0, 0.0), 270.0: (0.0, -1.0)}[turn]
     rad = math.radians(turn)

@@ -36,7 +36,8 @@ UNIT_NAMES = {
     "unit": "units", "units": "units",
 }  # fmt: skip
 UNIT = r"(?:" + "|".join(sorted(map(re.escape, UNITS), key=len, reverse=True)) + r")\b"
-LEN = rf"(?P<{{n}}>{NUM})(?:\s*(?P<{{n}}_unit>{UNIT}))?"
+# No number starts inside another: without the look-behind, "1111…" is tried from every digit (quadratic).
+LEN = rf"(?<![\d.])(?P<{{n}}>{NUM})(?:\s*(?P<{{n}}_unit>{UNIT}))?"
 POINT = rf"[(\[]\s*{NUM}\s*,\s*{NUM}(?:\s*,\s*{NUM})?\s*[)\]]"
 ANGLE = rf"{NUM}\s*(?:degrees?|deg|radians?|rad)?"
 SEP = r"\s*(?:,|;|\band\b|\bto\b|\bthen\b|->)\s*(?:\band\b\s*|\bthen\b\s*)?"
@@ -226,7 +227,10 @@ STARTING = (
     r"\b(?:starting|beginning|start(?:ing)?\s+angle|first\s+point)\s*(?:at|from|of|=|:)?\s*(?:angle\s+)?"
     rf"(?P<a>{ANGLE})"
 )
-SWEEP = rf"(?P<a>{NUM})\s*-?\s*degrees?\s+(?=arc\b)|\b(?:spanning|covering|sweeping|sweep\s+of)\s+(?P<b>{ANGLE})"
+SWEEP = (
+    rf"(?<![\d.])(?P<a>{NUM})\s*-?\s*degrees?\s+(?=arc\b)"
+    rf"|\b(?:spanning|covering|sweeping|sweep\s+of)\s+(?P<b>{ANGLE})"
+)
 STAR_TIPS = (
     rf"\b(?P<n>{INT})\s*-?\s*point(?:ed)?\s+(?=star\b)"
     rf"|\bstar\s+with\s+(?P<m>{INT})\s+(?:points|tips|arms|spikes|rays)\b"

@@ -11,14 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-import boto3
-from botocore.exceptions import ClientError
+from gateway.stores.aws import dynamodb_table, is_conditional_failure
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.service_resource import Table
+    pass
 
 RETENTION_S = 7 * 24 * 3600
 
@@ -54,22 +52,13 @@ def breaker_key(provider: str, model: str) -> str:
     return f"breaker#{provider}#{model}"
 
 
-@lru_cache(maxsize=8)
-def _table(name: str) -> Table:
-    return boto3.resource("dynamodb").Table(name)
-
-
 def _dec(value: float) -> Decimal:
     return Decimal(str(round(value, 3)))
 
 
-def _conditional_failed(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
-
-
 class BreakerStore:
     def __init__(self, table_name: str) -> None:
-        self._table = _table(table_name)
+        self._table = dynamodb_table(table_name)
         self._table_name = table_name
 
     def read_many(self, keys: Sequence[str]) -> dict[str, BreakerRecord]:
@@ -98,8 +87,8 @@ class BreakerStore:
                 ReturnValues="ALL_NEW",
                 **names,  # type: ignore[arg-type]  # DynamoDB rejects an empty ExpressionAttributeNames
             )
-        except ClientError as exc:
-            if _conditional_failed(exc):
+        except Exception as exc:
+            if is_conditional_failure(exc):
                 return None
             raise
         return dict(answer["Attributes"])

@@ -7,25 +7,19 @@ from __future__ import annotations
 
 import json
 import time
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-import boto3
+from gateway.stores.aws import dynamodb_table
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.service_resource import Table
-
-
-@lru_cache(maxsize=8)
-def _table(name: str) -> Table:
-    return boto3.resource("dynamodb").Table(name)
+    pass
 
 
 class CacheStore:
     """JSON values under string keys (use a namespace prefix, e.g. `route#<sha256>`)."""
 
     def __init__(self, table_name: str) -> None:
-        self._table = _table(table_name)
+        self._table = dynamodb_table(table_name)
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The value stored under `key`, or None when absent or expired."""

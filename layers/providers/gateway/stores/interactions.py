@@ -10,15 +10,12 @@ import time
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-import boto3
-from boto3.dynamodb.conditions import Key
-from boto3.dynamodb.types import Binary
+from gateway.stores.aws import dynamodb_table
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.service_resource import Table
+    pass
 
 
 @dataclass(frozen=True)
@@ -49,14 +46,9 @@ class StoredEmbedding:
     embedding: bytes
 
 
-@lru_cache(maxsize=8)
-def _table(name: str) -> Table:
-    return boto3.resource("dynamodb").Table(name)
-
-
 class InteractionStore:
     def __init__(self, table_name: str, retention_s: int) -> None:
-        self._table = _table(table_name)
+        self._table = dynamodb_table(table_name)
         self._retention_s = retention_s
 
     def put(self, interaction: Interaction) -> None:
@@ -87,7 +79,8 @@ class InteractionStore:
     def recent(self, topic: str, limit: int) -> list[StoredEmbedding]:
         """The embeddings of the topic's `limit` most recent interactions that have not expired."""
         answer = self._table.query(
-            KeyConditionExpression=Key("pk").eq(f"topic#{topic}"),
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": f"topic#{topic}"},
             ScanIndexForward=False,
             Limit=limit,
             ProjectionExpression="prompt_hash, embedder, embedding, expires_at",
@@ -98,7 +91,7 @@ class InteractionStore:
             if int(str(item.get("expires_at", 0))) <= now:
                 continue  # DynamoDB deletes expired items only eventually
             raw = item.get("embedding")
-            data = raw.value if isinstance(raw, Binary) else raw
+            data = getattr(raw, "value", raw)  # boto3 reads binary attributes as a Binary wrapper
             if isinstance(data, bytes | bytearray):
                 found.append(StoredEmbedding(str(item["prompt_hash"]), str(item["embedder"]), bytes(data)))
         return found

@@ -5,23 +5,17 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-import boto3
+from gateway.stores.aws import dynamodb_table
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.service_resource import Table
-
-
-@lru_cache(maxsize=8)
-def _table(name: str) -> Table:
-    return boto3.resource("dynamodb").Table(name)
+    pass
 
 
 class JobStore:
     def __init__(self, table_name: str, retention_s: int) -> None:
-        self._table = _table(table_name)
+        self._table = dynamodb_table(table_name)
         self._retention_s = retention_s
 
     def put_result(self, job_id: str, result: dict[str, Any]) -> None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from decimal import Decimal
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-import boto3
 from pydantic import BaseModel
 
+from gateway.stores.aws import dynamodb_table
+
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.service_resource import Table
+    pass
 
 PROBE_RETENTION_S = 7 * 24 * 3600
 
@@ -26,16 +26,11 @@ class ProbeRecord(BaseModel):
     error: str | None = None
 
 
-@lru_cache(maxsize=8)
-def _table(name: str) -> Table:
-    return boto3.resource("dynamodb").Table(name)
-
-
 class ProviderStateStore:
     """Reads and writes provider state items keyed `probe#<provider>`."""
 
     def __init__(self, table_name: str) -> None:
-        self._table = _table(table_name)
+        self._table = dynamodb_table(table_name)
         self._table_name = table_name
 
     def record_probe(self, record: ProbeRecord) -> None:

@@ -3,18 +3,9 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import boto3
-
-if TYPE_CHECKING:
-    from mypy_boto3_sqs import SQSClient
-
-
-@lru_cache(maxsize=1)
-def _client() -> SQSClient:
-    return boto3.client("sqs")
+from gateway.stores.aws import sqs_client
 
 
 class QueueSender:
@@ -23,4 +14,4 @@ class QueueSender:
 
     def send(self, body: dict[str, Any]) -> str:
         """Send one JSON message; returns SQS's message id."""
-        return _client().send_message(QueueUrl=self._url, MessageBody=json.dumps(body))["MessageId"]
+        return sqs_client().send_message(QueueUrl=self._url, MessageBody=json.dumps(body))["MessageId"]

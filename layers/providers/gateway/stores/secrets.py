@@ -9,8 +9,6 @@ import json
 import os
 from dataclasses import dataclass
 
-from aws_lambda_powertools.utilities import parameters
-
 from gateway.errors import ConfigurationError
 from gateway.settings import Settings
 
@@ -35,6 +33,8 @@ class ProviderKeys:
 
 
 def _read_secret(name: str, max_age: int) -> dict[str, str]:
+    from aws_lambda_powertools.utilities import parameters  # imports boto3: only when a secret is read
+
     try:
         raw = parameters.get_secret(name, max_age=max_age)
     except parameters.exceptions.GetParameterError as exc:

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-import boto3
-from botocore.exceptions import ClientError
+from gateway.stores.aws import dynamodb_table, is_conditional_failure
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.service_resource import Table
+    pass
 
 RETENTION_S = 35 * 24 * 3600
 _PRECISION = Decimal("0.0000000001")
@@ -27,18 +25,13 @@ def _usd(value: float) -> Decimal:
     return Decimal(str(value)).quantize(_PRECISION)
 
 
-@lru_cache(maxsize=8)
-def _table(name: str) -> Table:
-    return boto3.resource("dynamodb").Table(name)
-
-
 def ledger_key(day: str, scope: str) -> str:
     return f"spend#{day}#{scope}"
 
 
 class SpendLedgerStore:
     def __init__(self, table_name: str) -> None:
-        self._table = _table(table_name)
+        self._table = dynamodb_table(table_name)
         self._table_name = table_name
 
     def reserve(self, day: str, limits: Mapping[str, float], amount: float, expires_at: int) -> bool:
@@ -72,8 +65,8 @@ class SpendLedgerStore:
         try:
             # The resource's client takes plain Python values (it serialises them itself).
             self._table.meta.client.transact_write_items(TransactItems=updates)  # type: ignore[arg-type]
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+        except Exception as exc:
+            if is_conditional_failure(exc):
                 return False
             raise
         return True

@@ -1,0 +1,218 @@
+"""The OpenAPI documents of the functions, generated from their FastAPI apps and checked in under `openapi/`.
+
+    .venv/bin/python -m scripts.openapi --write   # (re)generate openapi/<function>.json
+    .venv/bin/python -m scripts.openapi --check   # exit 1, with a diff, when the code and the files differ
+
+Each function's `app.py` is imported the way the local runtime imports it (`dev.lambda_runtime`); functions
+without HTTP routes (the training consumer) have no document. FastAPI documents the request and answer
+models; this script adds what FastAPI cannot see: the gateway's one error shape
+(`{"error": {"code", "message", "request_id", "details"?}}`, see `gateway.web.error_response`) in place
+of FastAPI's default 422 body, and the error statuses each operation can answer with:
+
+- 422 (`validation_error`, `invalid_request`) for every operation that takes input;
+- 413 (`payload_too_large`) for every operation with a body;
+- 404 (`not_found`) for every operation with a path parameter;
+- 429, 502, 503, 504 (the provider chain's errors) for every operation answering a `ProviderAnswer`.
+
+500 (`configuration_error`, `internal_error`) is a broken deployment, not part of the contract: the
+fuzz tests (tests/contract) fail on any 5xx that is not one of the chain's documented ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import difflib
+import json
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, ConfigDict, Field
+
+from dev.lambda_runtime import FUNCTIONS, REPO_ROOT, load_handler
+
+OPENAPI_DIR = REPO_ROOT / "openapi"
+REGENERATE = ".venv/bin/python -m scripts.openapi --write  (or: make openapi)"
+_FASTAPI_ERROR_SCHEMAS = ("HTTPValidationError", "ValidationError")
+_REF = "#/components/schemas/{model}"
+
+
+class ErrorBody(BaseModel):
+    """What went wrong. `code` is stable; `message` is for people."""
+
+    model_config = ConfigDict(title="ErrorBody")
+
+    code: str = Field(description="A stable code, e.g. validation_error, all_providers_failed, deadline_exceeded")
+    message: str = Field(description="What went wrong, naming the field at fault for invalid input")
+    request_id: str = Field(description="The correlation id, also in the X-Request-Id header")
+    details: Any = Field(
+        None,
+        description="422: the fields at fault ([{field, message}]); 429/502/503/504: {attempts: [...]}, as answered",
+    )
+
+
+class ErrorResponse(BaseModel):
+    """Every error the gateway answers with."""
+
+    error: ErrorBody
+
+
+def function_apps() -> dict[str, FastAPI]:
+    """Each function's module-level FastAPI `app`, by function name; functions without one are skipped."""
+    apps: dict[str, FastAPI] = {}
+    for function in FUNCTIONS:
+        load_handler(function)
+        module = sys.modules[f"lambda_functions.{function}.app"]
+        app = getattr(module, "app", None)
+        if isinstance(app, FastAPI) and any(isinstance(route, APIRoute) for route in app.routes):
+            apps[function] = app
+    return apps
+
+
+def _error_statuses() -> dict[int, list[str]]:
+    """The gateway's error codes by HTTP status, from its domain errors (`gateway.errors`)."""
+    from gateway import errors
+
+    by_status: dict[int, list[str]] = {422: ["validation_error"]}
+    for error in (
+        errors.InvalidRequestError, errors.PayloadTooLargeError, errors.JobNotFoundError,
+        errors.SpendCapReachedError, errors.AllProvidersFailedError, errors.NoProviderConfiguredError,
+        errors.ProvidersUnavailableError, errors.DeadlineExceededError,
+    ):  # fmt: skip
+        by_status.setdefault(error.status_code, []).append(error.code)
+    return by_status
+
+
+_CHAIN_STATUSES = (429, 502, 503, 504)
+_DESCRIPTIONS = {
+    404: "Not found",
+    413: "The body is over MAX_BODY_BYTES",
+    422: "Invalid input; `details` names each field at fault",
+    429: "The daily spend cap holds back every provider that could answer",
+    502: "Every provider failed; `details.attempts` lists the attempts",
+    503: "No provider is configured, or every circuit is open",
+    504: "The request's deadline ran out; `details.attempts` lists the attempts so far",
+}
+
+
+def _statuses_for(route: APIRoute) -> list[int]:
+    from gateway.contracts import ProviderAnswer
+
+    statuses = []
+    has_input = route.body_field is not None or bool(route.dependant.query_params or route.dependant.path_params)
+    if has_input:
+        statuses.append(422)
+    if route.body_field is not None:
+        statuses.append(413)
+    if route.dependant.path_params:
+        statuses.append(404)
+    model = route.response_model
+    if isinstance(model, type) and issubclass(model, ProviderAnswer):
+        statuses.extend(_CHAIN_STATUSES)
+    return sorted(statuses)
+
+
+def document(app: FastAPI) -> dict[str, Any]:
+    """The app's OpenAPI document with the gateway's error shape and error statuses."""
+    doc = copy.deepcopy(app.openapi())
+    schemas: dict[str, Any] = doc.setdefault("components", {}).setdefault("schemas", {})
+    for name in _FASTAPI_ERROR_SCHEMAS:
+        schemas.pop(name, None)
+    error_schema = ErrorResponse.model_json_schema(ref_template=_REF)
+    schemas.update(error_schema.pop("$defs", {}))
+    schemas["ErrorResponse"] = error_schema
+    codes = _error_statuses()
+    error_content = {"application/json": {"schema": {"$ref": _REF.format(model="ErrorResponse")}}}
+    for route in app.routes:
+        if not isinstance(route, APIRoute):
+            continue
+        for method in sorted(route.methods or ()):
+            operation = doc["paths"][route.path_format][method.lower()]
+            responses = operation["responses"]
+            for status in _statuses_for(route):
+                listed = ", ".join(f"`{code}`" for code in codes.get(status, []))
+                description = _DESCRIPTIONS[status] + (f" ({listed})" if listed else "")
+                responses[str(status)] = {"description": description, "content": error_content}
+    text = json.dumps(doc)
+    for name in _FASTAPI_ERROR_SCHEMAS:
+        if f'"#/components/schemas/{name}"' in text:
+            raise RuntimeError(f"{name} is still referenced: an error response was not replaced")
+    return doc
+
+
+def render(doc: dict[str, Any]) -> str:
+    """The stable text of a document: sorted keys, two-space indent, a final newline."""
+    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def generated() -> dict[str, str]:
+    """`openapi/<function>.json` file names and their text, as the code stands."""
+    return {f"{function}.json": render(document(app)) for function, app in function_apps().items()}
+
+
+def differences(directory: Path = OPENAPI_DIR) -> list[str]:
+    """A unified diff per document that differs from (or is missing in, or is extra in) `directory`."""
+    expected = generated()
+    present = {path.name for path in directory.glob("*.json")} if directory.is_dir() else set()
+    out: list[str] = []
+    for name in sorted(set(expected) | present):
+        path = directory / name
+        current = path.read_text() if name in present else ""
+        wanted = expected.get(name, "")
+        if current != wanted:
+            rel = path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
+            diff = difflib.unified_diff(
+                current.splitlines(keepends=True), wanted.splitlines(keepends=True),
+                fromfile=f"{rel} (checked in)", tofile=f"{rel} (from the code)",
+            )  # fmt: skip
+            out.append("".join(diff) or f"{rel}: differs\n")
+    return out
+
+
+def write(directory: Path = OPENAPI_DIR) -> list[Path]:
+    """Write every document; remove documents of functions that no longer have HTTP routes."""
+    directory.mkdir(parents=True, exist_ok=True)
+    documents = generated()
+    written = []
+    for name, text in documents.items():
+        path = directory / name
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
+            written.append(path)
+    for stale in _stale(directory, documents):
+        stale.unlink()
+        written.append(stale)
+    return written
+
+
+def _stale(directory: Path, documents: Iterable[str]) -> list[Path]:
+    return [path for path in sorted(directory.glob("*.json")) if path.name not in set(documents)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.openapi", description=__doc__.splitlines()[0])
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--write", action="store_true", help="regenerate openapi/<function>.json")
+    mode.add_argument("--check", action="store_true", help="fail with a diff when the checked-in documents differ")
+    args = parser.parse_args(argv)
+    if args.write:
+        changed = write()
+        for path in changed:
+            print(f"updated {path.relative_to(REPO_ROOT)}")
+        print(f"{len(changed)} document(s) changed in {OPENAPI_DIR.relative_to(REPO_ROOT)}/")
+        return 0
+    diffs = differences()
+    if diffs:
+        sys.stdout.write("".join(diffs))
+        print(f"\nThe OpenAPI documents differ from the code. Regenerate them with:\n  {REGENERATE}")
+        return 1
+    print(f"OpenAPI documents in {OPENAPI_DIR.relative_to(REPO_ROOT)}/ match the code")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

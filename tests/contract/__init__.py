@@ -1,0 +1,1 @@
+"""Contracts: the checked-in OpenAPI documents, fuzzing from them, and load with failing providers."""
