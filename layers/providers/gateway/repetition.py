@@ -19,7 +19,7 @@ from gateway.redaction import Redactor
 from gateway.request_context import RequestContext
 from gateway.stores.interactions import Interaction, InteractionStore
 from gateway.stores.queues import QueueSender
-from gateway.training import TrainingExample
+from gateway.training_example import TrainingExample
 
 EMBED_TIMEOUT_S = 2.0
 
