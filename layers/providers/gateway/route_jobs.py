@@ -103,21 +103,18 @@ def answer_job(record: SQSRecord, context: LambdaContext | None) -> str:
     if not isinstance(body, dict):
         raise ValueError("a route job must be a JSON object")
     job_id = str(body.get("job_id") or record.message_id)
-    # Imported here, not at module load: the route function's HTTP cold start never needs them (~0.1 s).
-    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-
-    from gateway.stores.idempotency import persistence_layer
+    # Imported here, not at module load: the route function's HTTP cold start never needs it (~0.1 s).
+    from gateway.stores.idempotency import once_per_key
 
     try:
-        config = IdempotencyConfig(event_key_jmespath="job_id", expires_after_seconds=settings.job_retention_s)
-        if context is not None:
-            config.register_lambda_context(context)
-        answer_once = idempotent_function(
+        answer_once = once_per_key(
             _answer_and_store,
-            data_keyword_argument="job",
-            persistence_store=persistence_layer(settings.idempotency_table, "route-job"),
-            config=config,
-            key_prefix="route-job",
+            data_keyword="job",
+            key_field="job_id",
+            purpose="route-job",
+            table_name=settings.idempotency_table,
+            expires_after_s=settings.job_retention_s,
+            context=context,
         )
         remaining = context.get_remaining_time_in_millis() if context is not None else None
         answer_once(job={**body, "job_id": job_id}, remaining_ms=remaining)

@@ -15,7 +15,6 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
@@ -24,7 +23,7 @@ from gateway.observability import logger, metrics
 from gateway.providers.base import short
 from gateway.settings import Settings, get_settings
 from gateway.stores.dataset import DatasetStore
-from gateway.stores.idempotency import persistence_layer
+from gateway.stores.idempotency import once_per_key
 from gateway.stores.secrets import load_provider_keys
 from gateway.training_example import TrainingExample
 
@@ -72,15 +71,14 @@ def record_example(record: SQSRecord, context: LambdaContext | None) -> dict[str
         raise ConfigurationError("IDEMPOTENCY_TABLE is not set: duplicate examples could not be told apart")
     example = TrainingExample.model_validate_json(record.body)
     # Examples are deduplicated for as long as the repetitions that make them can be detected.
-    config = IdempotencyConfig(event_key_jmespath="example_id", expires_after_seconds=settings.interaction_retention_s)
-    if context is not None:
-        config.register_lambda_context(context)
-    write = idempotent_function(
+    write = once_per_key(
         _write_once,
-        data_keyword_argument="example",
-        persistence_store=persistence_layer(settings.idempotency_table, "training-example"),
-        config=config,
-        key_prefix="training-example",
+        data_keyword="example",
+        key_field="example_id",
+        purpose="training-example",
+        table_name=settings.idempotency_table,
+        expires_after_s=settings.interaction_retention_s,
+        context=context,
     )
     result: dict[str, str] = write(example=example.model_dump(mode="json"))
     return result
