@@ -341,19 +341,23 @@ def local_stack() -> Iterator[dict[str, str]]:
         os.environ.update(saved)
 
 
+def cold_spec(case: Case, packages: list[str]) -> dict[str, Any]:
+    """What a fresh handler process is told to do for one cold start."""
+    return {
+        "mode": "cold",
+        "function": case.function,
+        "method": case.method,
+        "path": case.path,
+        "body": case.body(),
+        "layer_packages": packages,
+    }
+
+
 def measure_cold(figures: Figures, env: dict[str, str], peer: Path | None, runs: int, packages: list[str]) -> None:
     peer_env = {**env, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_LOG": "ERROR"}
     for run in range(runs):  # round-robin, so drift hits every function alike
         for case in CASES:
-            spec = {
-                "mode": "cold",
-                "function": case.function,
-                "method": case.method,
-                "path": case.path,
-                "body": case.body(),
-                "layer_packages": packages,
-                "compile": run == 0,  # the same on every run: measured once
-            }
+            spec = {**cold_spec(case, packages), "compile": run == 0}  # the same on every run: measured once
             result, _ = run_child(sys.executable, HANDLER_CHILD, spec, env)
             if result["status"] != 200:
                 raise RuntimeError(f"{case.label} answered {result['status']}: {result['body']}")
@@ -549,14 +553,7 @@ def report_profiles(env: dict[str, str], checks: list[Check], force: bool, packa
     if "status /health" not in [c.label for c in wanted] and any("/health <=" in name for name in missed):
         wanted.append(next(c for c in CASES if c.label == "status /health"))
     for case in wanted:
-        spec = {
-            "mode": "cold",
-            "function": case.function,
-            "method": case.method,
-            "path": case.path,
-            "body": case.body(),
-            "layer_packages": packages,
-        }
+        spec = cold_spec(case, packages)
         _, stderr = run_child(sys.executable, HANDLER_CHILD, spec, env, importtime=True)
         profile = import_profile(stderr)
         print(f"\nImport profile, {case.label}: python -X importtime, handler import + first request")

@@ -22,7 +22,6 @@ import importlib.machinery
 import json
 import os
 import random
-import resource
 import sys
 import threading
 import time
@@ -35,24 +34,10 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(1, str(REPO_ROOT))
 
+from bench._perf.process_figures import ms, peak_rss_mib  # noqa: E402 - after the path
 from dev.lambda_runtime import LAYER_DIR, LocalLambdaContext, api_event, load_handler  # noqa: E402 - after the path
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
-
-
-def _ms(seconds: float) -> float:
-    return round(seconds * 1000, 3)
-
-
-def _peak_rss_mib() -> float:
-    """This process image's peak RSS: VmHWM. (`ru_maxrss` keeps the forking parent's peak across exec.)"""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)  # kB
-    except OSError:
-        pass
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # KiB on Linux
 
 
 def _layer_module_files(layer_packages: set[str]) -> list[Path]:
@@ -73,7 +58,7 @@ def _compile_ms(files: list[Path]) -> float:
     started = time.perf_counter()
     for path in files:
         compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
-    return _ms(time.perf_counter() - started)
+    return ms(time.perf_counter() - started)
 
 
 def cold(spec: dict[str, Any]) -> dict[str, Any]:
@@ -86,7 +71,7 @@ def cold(spec: dict[str, Any]) -> dict[str, Any]:
     event = api_event(spec["method"], spec["path"], spec.get("body"), headers=spec.get("headers") or {})
     answer = handler(event, LocalLambdaContext(function_name=spec["function"]))
     answered = time.monotonic()
-    rss = _peak_rss_mib()
+    rss = peak_rss_mib()
     try:
         attempts = json.loads(str(answer.get("body"))).get("attempts") or []
     except (ValueError, AttributeError):
@@ -95,18 +80,18 @@ def cold(spec: dict[str, Any]) -> dict[str, Any]:
     return {
         "status": answer.get("statusCode"),
         "body": str(answer.get("body"))[:400],
-        "total_ms": _ms(answered - spawned),
-        "startup_ms": _ms(main_started - spawned),
-        "import_ms": _ms(imported - main_started),
-        "first_request_ms": _ms(answered - imported),
+        "total_ms": ms(answered - spawned),
+        "startup_ms": ms(main_started - spawned),
+        "import_ms": ms(imported - main_started),
+        "first_request_ms": ms(answered - imported),
         "peak_rss_mib": rss,
         "attempts": len(attempts),
         "attempt_ms": float(sum(a.get("latency_ms", 0.0) for a in attempts)),
         "aws_calls": clock.calls,
-        "aws_ms": _ms(clock.call_s),
+        "aws_ms": ms(clock.call_s),
         "clients": clock.clients,
         "clients_at_import": clients_at_import,
-        "client_ms": _ms(clock.client_s),
+        "client_ms": ms(clock.client_s),
         "layer_modules": len(files),
         "compile_ms": _compile_ms(files) if files else None,
     }
@@ -241,15 +226,15 @@ def warm(spec: dict[str, Any]) -> dict[str, Any]:
         attempts = json.loads(answer["body"]).get("attempts") or []
         if not attempts:
             raise RuntimeError("route answered without a provider attempt (served from the cache?)")
-        series["route_ms"].append(_ms(elapsed))
+        series["route_ms"].append(ms(elapsed))
         series["attempt_ms"].append(float(sum(a["latency_ms"] for a in attempts)))
-        series["aws_ms"].append(_ms(clock.call_s - aws_before))
+        series["aws_ms"].append(ms(clock.call_s - aws_before))
         series["aws_calls"].append(float(clock.calls - calls_before))
         floor_context = LocalLambdaContext(function_name="floor")
         started = time.perf_counter()
         floor(floor_event, floor_context)
-        series["floor_ms"].append(_ms(time.perf_counter() - started))
-    return {**series, "other_thread_aws_calls": clock.other_thread_calls, "peak_rss_mib": _peak_rss_mib()}
+        series["floor_ms"].append(ms(time.perf_counter() - started))
+    return {**series, "other_thread_aws_calls": clock.other_thread_calls, "peak_rss_mib": peak_rss_mib()}
 
 
 def main() -> int:

@@ -15,11 +15,16 @@ from __future__ import annotations
 import importlib
 import json
 import os
-import resource
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(1, str(REPO_ROOT))
+
+from bench._perf.process_figures import ms, peak_rss_mib  # noqa: E402 - after the path
 
 MODEL_LIST = [
     {
@@ -28,21 +33,6 @@ MODEL_LIST = [
     }
 ]
 MESSAGES = [{"role": "user", "content": "Explain what a Python generator is in two sentences."}]
-
-
-def _ms(seconds: float) -> float:
-    return round(seconds * 1000, 3)
-
-
-def _peak_rss_mib() -> float:
-    """This process image's peak RSS: VmHWM. (`ru_maxrss` keeps the forking parent's peak across exec.)"""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)  # kB
-    except OSError:
-        pass
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def _call(router: Any) -> Any:
@@ -59,11 +49,11 @@ def cold() -> dict[str, Any]:
     answered = time.monotonic()
     return {
         "status": 200 if answer.choices[0].message.content else 0,
-        "total_ms": _ms(answered - spawned),
-        "startup_ms": _ms(main_started - spawned),
-        "import_ms": _ms(imported - main_started),
-        "first_request_ms": _ms(answered - imported),
-        "peak_rss_mib": _peak_rss_mib(),
+        "total_ms": ms(answered - spawned),
+        "startup_ms": ms(main_started - spawned),
+        "import_ms": ms(imported - main_started),
+        "first_request_ms": ms(answered - imported),
+        "peak_rss_mib": peak_rss_mib(),
         "version": str(getattr(litellm, "__version__", "") or _version()),
     }
 
@@ -83,8 +73,8 @@ def warm(spec: dict[str, Any]) -> dict[str, Any]:
     for _ in range(int(spec["requests"])):
         started = time.perf_counter()
         _call(router)
-        times.append(_ms(time.perf_counter() - started))
-    return {"router_ms": times, "peak_rss_mib": _peak_rss_mib()}
+        times.append(ms(time.perf_counter() - started))
+    return {"router_ms": times, "peak_rss_mib": peak_rss_mib()}
 
 
 def main() -> int:
