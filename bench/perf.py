@@ -1,27 +1,39 @@
 """The gateway's performance beside LiteLLM's, on this machine, in one run (issue 6).
 
-    .venv/bin/python -m bench.perf [--runs 5] [--requests 300] [--no-litellm] [--profile]
+    .venv/bin/python -m bench.perf [--runs 5] [--requests 300] [--no-litellm] [--profile] [--dev-venv]
 
-1. Cold start of each function: a fresh process (the project's interpreter) that imports the handler with the
-   layer on sys.path, as Lambda lays it out, and serves its first API Gateway event against the provider
-   emulator and a moto server (both started here, on loopback). Measured from the parent's spawn to the
-   answer, so interpreter start is in it; the median of `--runs`. Beside it the same measure for `import
-   litellm` plus a first `litellm.Router` call with `mock_response`, in LiteLLM's own virtual environment
-   (`bench/.venv-litellm`, created here with a pinned LiteLLM from PyPI on the first run, then reused).
-2. Warm overhead per request, through the real route handler (in a fresh process, after a warm-up), with
-   the emulator answering at once. Overhead = the invocation's wall time, less the provider attempts' own
-   latency (the answer's `attempts[].latency_ms`: SDK + loopback), less the time in AWS calls on the handler's
-   thread (botocore send + parse against moto: the response cache, the interaction store; real DynamoDB
-   latency differs, so it is shown apart). Beside it the floor (a bare FastAPI + Mangum handler returning a
-   constant, same process, interleaved) and the peer (`litellm.Router.completion` with `mock_response`: all
-   of its time is overhead).
-3. The built layer (`.aws-sam/build/ProvidersLayer`, from `make template`), unzipped and zipped, beside
-   LiteLLM's installed size (its site-packages less pip and setuptools). `__pycache__` is left out of both.
-4. Peak RSS (`ru_maxrss`) of each function's process after its first request.
+1. Cold start of each function: a fresh process that imports the handler with the layer on sys.path, as Lambda
+   lays it out, and serves its first API Gateway event against the provider emulator and a moto server (both
+   started here, on loopback). The process is `python -S` (the interpreter the project's venv was made from, no
+   site-packages) on what Lambda has: the layer's packages built for this machine (its pinned requirements less
+   the Makefile's DROP, in `bench/.layer-host`, built on the first run and after a change: see
+   bench/_perf/layer_host.py), boto3 at the dev pin (the Lambda runtime provides it) and the working tree's
+   gateway; not the dev virtualenv, whose dev-only packages (rich, pygments, moto, ...) some imports pick up
+   (`--dev-venv` runs there instead, for comparison; so does a run that cannot build the mirror). Measured from
+   the parent's spawn to the answer, so interpreter start is in it; the median of `--runs`. Beside it the same
+   measure for `import litellm` plus a first `litellm.Router` call with `mock_response`, in LiteLLM's own
+   virtual environment (`bench/.venv-litellm`, created here with a pinned LiteLLM from PyPI on the first run,
+   then reused).
+2. Warm overhead per request, through the real route handler (in a fresh process on the same interpreter and
+   packages as the cold starts, after a warm-up), with the emulator answering at once. Overhead = the
+   invocation's wall time, less the provider attempts' own latency (the answer's `attempts[].latency_ms`: SDK +
+   loopback), less the time in AWS calls on the handler's thread (botocore send + parse against moto: the
+   response cache, the interaction store; real DynamoDB latency differs, so it is shown apart). Beside it the
+   floor (a bare FastAPI + Mangum handler returning a constant, same process, interleaved) and the peer
+   (`litellm.Router.completion` with `mock_response`: all of its time is overhead).
+   The `+pyc` column: compiling, from source, the imported layer modules for which the built layer ships no
+   python3.12 `.pyc` (Lambda repeats that at every cold start: /opt is read-only); not in `cold`, whose
+   process finds its own `.pyc`. The built layer compiles everything (layers/providers/Makefile), so it is
+   about 0; the footnote gives what compiling all of them would cost.
+3. The built layer (`.aws-sam/build/ProvidersLayer`, from `make template`), unzipped and zipped, as shipped
+   (with its `__pycache__`) and without it, beside LiteLLM's installed size (its site-packages less pip and
+   setuptools, without `__pycache__`: its venv's bytecode is this machine's, not part of a package).
+4. Peak RSS (`VmHWM`) of each function's process after its first request.
 
 Then each target with pass/MISS and the margin, and, for a function that misses a cold-start or memory target
 (or every function with `--profile`), an import profile: `python -X importtime` self time per top-level package.
-Everything runs on loopback; nothing but PyPI (for the LiteLLM install) is reached. Everything started here is
+Everything runs on loopback; nothing but the package index (for the LiteLLM install and the layer's packages)
+is reached. Everything started here is
 stopped before the script returns.
 """
 
@@ -39,6 +51,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 import zipfile
 from collections import defaultdict
@@ -46,6 +59,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from bench._perf.layer_host import LAYER_SOURCE, HandlerPython, base_python, dev_venv, ensure_layer_host
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = REPO_ROOT / "bench"
@@ -141,11 +156,6 @@ def load() -> str:
     return f"load average {one:.1f}/{five:.1f} (1/5 min) on {os.cpu_count()} cores"
 
 
-def base_python() -> str:
-    """The interpreter behind the project's venv, so LiteLLM runs on the same Python."""
-    return str(getattr(sys, "_base_executable", "") or sys.executable)
-
-
 def run_quiet(command: Sequence[str], timeout: float) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
 
@@ -187,13 +197,14 @@ def run_child(
     spec: dict[str, Any],
     env: dict[str, str],
     *,
+    flags: Sequence[str] = (),
     importtime: bool = False,
 ) -> tuple[dict[str, Any], str]:
-    """Run one child; return its JSON result and its stderr."""
+    """Run one child (`python [flags] script SPEC OUT`); return its JSON result and its stderr."""
     with tempfile.TemporaryDirectory(prefix="bench-perf-") as tmp:
         out = Path(tmp) / "result.json"
-        flags = ["-X", "importtime"] if importtime else []
-        command = [str(python), *flags, str(script), json.dumps(spec), str(out)]
+        profiling = ["-X", "importtime"] if importtime else []
+        command = [str(python), *flags, *profiling, str(script), json.dumps(spec), str(out)]
         child_env = {**env, "BENCH_SPAWNED_AT": repr(time.monotonic())}
         done = subprocess.run(
             command,
@@ -212,9 +223,25 @@ def run_child(
         return result, done.stderr
 
 
-def layer_packages() -> list[str]:
-    """Top-level importable names in the built layer (empty when it is not built)."""
-    root = LAYER_BUILD / "python"
+def run_handler(
+    handler: HandlerPython, spec: dict[str, Any], env: dict[str, str], *, importtime: bool = False
+) -> tuple[dict[str, Any], str]:
+    """Run the handler child on the handler processes' interpreter and packages."""
+    try:
+        return run_child(
+            handler.python, HANDLER_CHILD, spec, {**env, **handler.env}, flags=handler.flags, importtime=importtime
+        )
+    except RuntimeError as error:
+        if handler.layer is not None and "ModuleNotFoundError" in str(error):
+            raise RuntimeError(
+                f"{error}\n(run on the layer's packages only: the layer, less the Makefile's DROP, lacks a module"
+                " that the handler imports; Lambda would fail the same way)"
+            ) from error
+        raise
+
+
+def layer_packages(root: Path = LAYER_BUILD / "python") -> list[str]:
+    """Top-level importable names in a layer folder (empty when it is not there)."""
     if not root.is_dir():
         return []
     names = set()
@@ -228,24 +255,31 @@ def layer_packages() -> list[str]:
 # --------------------------------------------------------------------------- sizes
 
 
-def tree_bytes(root: Path) -> int:
+def tree_bytes(root: Path, *, pycache: bool = False) -> int:
     total = 0
     for path in root.rglob("*"):
-        if "__pycache__" in path.parts or not path.is_file() or path.is_symlink():
+        if (not pycache and "__pycache__" in path.parts) or not path.is_file() or path.is_symlink():
             continue
         total += path.stat().st_size
     return total
 
 
-def zipped_bytes(root: Path) -> int:
-    """The layer zipped as `sam build`/`sam deploy` package it (deflate), `__pycache__` left out."""
+def zipped_bytes(root: Path, *, pycache: bool = False) -> int:
+    """The layer zipped as `sam deploy` packages it (deflate), with or without its `__pycache__`."""
     with tempfile.TemporaryDirectory(prefix="bench-perf-zip-") as tmp:
         target = Path(tmp) / "layer.zip"
         with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(root.rglob("*")):
-                if path.is_file() and "__pycache__" not in path.parts:
+                if path.is_file() and (pycache or "__pycache__" not in path.parts):
                     archive.write(path, path.relative_to(root).as_posix())
         return target.stat().st_size
+
+
+def bytecode_coverage(root: Path) -> tuple[int, int]:
+    """(.py files, of which with a python3.12 .pyc beside them in __pycache__) in a built layer."""
+    sources = [path for path in root.rglob("*.py") if "__pycache__" not in path.parts]
+    compiled = sum((path.parent / "__pycache__" / f"{path.stem}.cpython-312.pyc").is_file() for path in sources)
+    return len(sources), compiled
 
 
 def package_sizes(site: Path) -> dict[str, int]:
@@ -343,6 +377,7 @@ def local_stack() -> Iterator[dict[str, str]]:
 
 def cold_spec(case: Case, packages: list[str]) -> dict[str, Any]:
     """What a fresh handler process is told to do for one cold start."""
+    built = (LAYER_BUILD / "python").is_dir()
     return {
         "mode": "cold",
         "function": case.function,
@@ -350,15 +385,21 @@ def cold_spec(case: Case, packages: list[str]) -> dict[str, Any]:
         "path": case.path,
         "body": case.body(),
         "layer_packages": packages,
+        "layer_build": str(LAYER_BUILD) if built else None,
     }
 
 
-def measure_cold(figures: Figures, env: dict[str, str], peer: Path | None, runs: int, packages: list[str]) -> None:
+def measure_cold(
+    figures: Figures, handler: HandlerPython, env: dict[str, str], peer: Path | None, runs: int, packages: list[str]
+) -> None:
     peer_env = {**env, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_LOG": "ERROR"}
     for run in range(runs):  # round-robin, so drift hits every function alike
         for case in CASES:
             spec = {**cold_spec(case, packages), "compile": run == 0}  # the same on every run: measured once
-            result, _ = run_child(sys.executable, HANDLER_CHILD, spec, env)
+            result, _ = run_handler(handler, spec, env)
+            gateway = Path(result["gateway_file"] or "")
+            if not gateway.is_relative_to(LAYER_SOURCE):  # the working tree's gateway, not a copy
+                raise RuntimeError(f"{case.label} imported the gateway from {gateway}, not from {LAYER_SOURCE}")
             if result["status"] != 200:
                 raise RuntimeError(f"{case.label} answered {result['status']}: {result['body']}")
             if case.model_path and not result["attempts"]:
@@ -371,9 +412,11 @@ def measure_cold(figures: Figures, env: dict[str, str], peer: Path | None, runs:
         print(f"  cold run {run + 1}/{runs} done", flush=True)
 
 
-def measure_warm(figures: Figures, env: dict[str, str], peer: Path | None, requests: int) -> None:
+def measure_warm(
+    figures: Figures, handler: HandlerPython, env: dict[str, str], peer: Path | None, requests: int
+) -> None:
     spec = {"mode": "warm", "requests": requests}
-    figures.warm, _ = run_child(sys.executable, HANDLER_CHILD, spec, env)
+    figures.warm, _ = run_handler(handler, spec, env)
     if peer is not None:
         peer_env = {**env, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_LOG": "ERROR"}
         figures.peer_warm, _ = run_child(peer, LITELLM_CHILD, {"mode": "warm", "requests": requests}, peer_env)
@@ -383,8 +426,9 @@ def cold_median(figures: Figures, label: str, key: str = "total_ms") -> float:
     return median([float(r[key]) for r in figures.cold[label]])
 
 
-def report_cold(figures: Figures, checks: list[Check], runs: int) -> None:
+def report_cold(figures: Figures, checks: list[Check], runs: int, handler: HandlerPython) -> None:
     print(f"\n1+4. Cold start: spawn -> first answer, median of {runs} fresh processes; peak RSS after it")
+    print(textwrap.fill(f"on: {handler.description}", 116, initial_indent="  ", subsequent_indent="    "))
     header = f"{'function':<19}{'request':<24}{'cold':>9}{'import':>9}{'1st req':>9}{'RSS MiB':>9}{'+pyc*':>8}"
     print(header + f"{'LiteLLM/x':>11}")
     litellm_ms = cold_median(figures, "litellm") if figures.cold.get("litellm") else None
@@ -398,6 +442,16 @@ def report_cold(figures: Figures, checks: list[Check], runs: int) -> None:
             f"{cold_median(figures, case.label, 'first_request_ms'):>6.0f} ms"
             f"{max(float(r['peak_rss_mib']) for r in runs_of):>9.1f}"
             f"{figures.cold[case.label][0]['compile_ms'] or 0:>5.0f} ms{ratio}"
+        )
+        first = figures.cold[case.label][0]
+        checks.append(
+            Check(
+                f"imported layer modules with a python3.12 .pyc, {case.label}",
+                first["layer_modules_pyc"] == first["layer_modules"] and not first["layer_modules_absent"],
+                f"{first['layer_modules_pyc']} of {first['layer_modules']}",
+                "all",
+                f"{first['layer_modules'] - first['layer_modules_pyc']} compiled at every cold start",
+            )
         )
         if litellm_ms:
             ratio_value = litellm_ms / cold_ms
@@ -439,12 +493,21 @@ def report_cold(figures: Figures, checks: list[Check], runs: int) -> None:
             f"{med('aws_calls'):>6.0f} in {med('aws_ms'):>4.0f} ms"
             f"{med('clients'):>7.0f} in {med('client_ms'):>4.0f} ms ({med('clients_at_import'):.0f} at import)"
         )
-    modules = figures.cold["route"][0]["layer_modules"]
+    route = figures.cold["route"][0]
     print(
         "  cold = interpreter start + handler import + first request (moto + emulator on loopback).\n"
-        f"  * +pyc: compiling the imported layer modules from source (route: {modules}), which Lambda repeats at\n"
-        "    every cold start while the built layer ships no .pyc (/opt is read-only); not in 'cold' (local .pyc)."
+        "  * +pyc: compiling from source the imported layer modules that the built layer ships no python3.12 .pyc\n"
+        "    for, which Lambda repeats at every cold start (/opt is read-only); not in 'cold' (local .pyc).\n"
+        f"    route: {route['layer_modules_pyc']} of {route['layer_modules']} imported layer modules have one;"
+        f" compiling all {route['layer_modules']} (a layer without bytecode)"
+        f" costs {route['compile_all_ms'] or 0:.0f} ms."
     )
+    if not LAYER_BUILD.is_dir():
+        print("    (no built layer: every module counted as needing compiling; build it with `make template`)")
+    absent = sorted({module for case in CASES for module in figures.cold[case.label][0]["layer_modules_absent"]})
+    if absent:
+        shown = ", ".join(absent[:8]) + (f" and {len(absent) - 8} more" if len(absent) > 8 else "")
+        print(f"    imported here but not in the built layer (another version, or left out): {shown}")
     route_ms, health_ms = cold_median(figures, "route"), cold_median(figures, "status /health")
     share = health_ms / route_ms
     checks.append(
@@ -462,15 +525,22 @@ def report_warm(figures: Figures, checks: list[Check], requests: int) -> None:
     warm = figures.warm
     own = [
         r - a - s for r, a, s in zip(warm["route_ms"], warm["attempt_ms"], warm["aws_ms"], strict=True)
-    ]  # the gateway's own time per request
+    ]  # the gateway's own time per request, the AWS SDK's CPU for its calls included
+    sdk = warm.get("sdk_ms") or [0.0] * len(own)
+    code = [o - k for o, k in zip(own, sdk, strict=True)]  # the same without the SDK's CPU
     calls = median(warm["aws_calls"])
-    print(f"\n2. Warm, per request ({requests} requests after 20 warm-up; one process, route and floor interleaved)")
+    print(
+        f"\n2. Warm, per request ({requests} requests after 20 warm-up; one process on the cold starts' packages,"
+        " route and floor interleaved)"
+    )
     print(f"{'series':<66}{'p50':>9}{'p99':>10}")
     rows = [
         ("route handler, whole invocation", warm["route_ms"]),
         ("  less provider attempts (attempts[].latency_ms: SDK + loopback)", warm["attempt_ms"]),
-        (f"  less AWS calls on the handler thread ({calls:.0f}/request, moto server)", warm["aws_ms"]),
+        (f"  less AWS calls on the handler thread ({calls:.0f}/request: network + moto)", warm["aws_ms"]),
         ("  = gateway overhead: its own CPU", own),
+        (f"      of which the AWS SDK's (validate, serialize, sign; {calls:.0f} calls)", sdk),
+        ("      of which the gateway's code", code),
         ("bare FastAPI + Mangum floor (returns a constant)", warm["floor_ms"]),
     ]
     if figures.peer_warm:
@@ -481,6 +551,9 @@ def report_warm(figures: Figures, checks: list[Check], requests: int) -> None:
     above50 = median(own) - median(warm["floor_ms"])
     above99 = p99(own) - p99(warm["floor_ms"])
     print(f"{'gateway overhead above the floor':<66}{above50:>+6.2f} ms{above99:>+7.2f} ms")
+    code50 = median(code) - median(warm["floor_ms"])
+    code99 = p99(code) - p99(warm["floor_ms"])
+    print(f"{'  the same without the AWS SDK CPU (the gateway code alone)':<66}{code50:>+6.2f} ms{code99:>+7.2f} ms")
     if figures.peer_warm:
         peer = figures.peer_warm["router_ms"]
         print(
@@ -502,10 +575,13 @@ def report_warm(figures: Figures, checks: list[Check], requests: int) -> None:
 
 
 def report_sizes(checks: list[Check]) -> None:
-    print("\n3. Size (without __pycache__)")
+    print("\n3. Size")
     if (LAYER_BUILD / "python").is_dir():
-        unzipped = tree_bytes(LAYER_BUILD) / MIB
-        zipped = zipped_bytes(LAYER_BUILD) / MIB
+        unzipped = tree_bytes(LAYER_BUILD, pycache=True) / MIB
+        zipped = zipped_bytes(LAYER_BUILD, pycache=True) / MIB
+        bare_unzipped = tree_bytes(LAYER_BUILD) / MIB
+        bare_zipped = zipped_bytes(LAYER_BUILD) / MIB
+        sources, compiled = bytecode_coverage(LAYER_BUILD / "python")
         age_min = (time.time() - LAYER_BUILD.stat().st_mtime) / 60
         sizes = package_sizes(LAYER_BUILD / "python")
         largest = ", ".join(
@@ -514,10 +590,14 @@ def report_sizes(checks: list[Check]) -> None:
             if not name.endswith(".dist-info")
         )
         print(
-            f"built layer (ProvidersLayer, built {age_min:.0f} min ago)"
+            f"built layer (ProvidersLayer, built {age_min:.0f} min ago), as shipped (with __pycache__)"
             f"  unzipped {unzipped:.1f} MiB, zipped {zipped:.1f} MiB"
         )
-        print(f"  largest (MiB): {largest}")
+        print(
+            f"  without __pycache__  unzipped {bare_unzipped:.1f} MiB, zipped {bare_zipped:.1f} MiB;"
+            f" {compiled} of {sources} .py files have a python3.12 .pyc"
+        )
+        print(f"  largest without __pycache__ (MiB): {largest}")
         limits = (("unzipped", unzipped, LAYER_UNZIPPED_MAX_MIB), ("zipped", zipped, LAYER_ZIPPED_MAX_MIB))
         for name, value, limit in limits:
             checks.append(
@@ -543,7 +623,9 @@ def report_sizes(checks: list[Check]) -> None:
         )
 
 
-def report_profiles(env: dict[str, str], checks: list[Check], force: bool, packages: list[str]) -> None:
+def report_profiles(
+    handler: HandlerPython, env: dict[str, str], checks: list[Check], force: bool, packages: list[str]
+) -> None:
     missed = {check.name for check in checks if not check.ok}
     wanted = [
         case
@@ -554,7 +636,7 @@ def report_profiles(env: dict[str, str], checks: list[Check], force: bool, packa
         wanted.append(next(c for c in CASES if c.label == "status /health"))
     for case in wanted:
         spec = cold_spec(case, packages)
-        _, stderr = run_child(sys.executable, HANDLER_CHILD, spec, env, importtime=True)
+        _, stderr = run_handler(handler, spec, env, importtime=True)
         profile = import_profile(stderr)
         print(f"\nImport profile, {case.label}: python -X importtime, handler import + first request")
         print(f"  all imports {profile.total_ms:.0f} ms; self ms per package:")
@@ -579,29 +661,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=300, help="warm requests per series")
     parser.add_argument("--no-litellm", action="store_true", help="skip LiteLLM (no install, no peer figures)")
     parser.add_argument("--profile", action="store_true", help="import profiles for every function")
+    parser.add_argument(
+        "--dev-venv",
+        action="store_true",
+        help="run the handler processes in the dev virtualenv, not on the layer's packages (for comparison)",
+    )
     args = parser.parse_args(argv)
 
     started = time.monotonic()
+    handler = dev_venv("--dev-venv") if args.dev_venv else ensure_layer_host()
     peer = None if args.no_litellm else ensure_litellm()
     cpu = platform.machine()
     print(
         f"AI gateway performance: {cpu}, Python {platform.python_version()}"
         f" (Lambda runs python3.12 on arm64); LiteLLM {LITELLM_VERSION if peer else 'skipped'}; {load()}"
     )
-    packages = layer_packages()
+    # The built layer's packages; before `make template`, the mirror's (same names)
+    packages = layer_packages() or (layer_packages(handler.layer) if handler.layer else [])
     checks: list[Check] = []
     figures = Figures()
     with local_stack() as stack_env:
         child_env = child_environment(stack_env)
-        measure_cold(figures, child_env, peer, args.runs, packages)
-        measure_warm(figures, child_env, peer, args.requests)
-        report_cold(figures, checks, args.runs)
+        measure_cold(figures, handler, child_env, peer, args.runs, packages)
+        measure_warm(figures, handler, child_env, peer, args.requests)
+        report_cold(figures, checks, args.runs, handler)
         report_warm(figures, checks, args.requests)
         report_sizes(checks)
         if peer is None:
             print("  (LiteLLM skipped: no cold-start ratio, no peer)")
         print_checks(checks)
-        report_profiles(child_env, checks, args.profile, packages)
+        report_profiles(handler, child_env, checks, args.profile, packages)
     missed = sum(not check.ok for check in checks)
     print(f"\n{len(checks) - missed} targets met, {missed} missed; {time.monotonic() - started:.0f} s; {load()}")
     print("command: .venv/bin/python -m bench.perf" + (" " + " ".join(sys.argv[1:]) if sys.argv[1:] else ""))

@@ -1,8 +1,9 @@
 """`make run`: the whole gateway on http://127.0.0.1:3000 with no keys and no Docker.
 
 Starts a moto server (Secrets Manager, DynamoDB, SQS, S3, provisioned from template.yaml), the provider
-emulator, the local API that calls the real handlers, and a poller per queue that feeds its consumer
-function (route jobs, training examples); prints curl examples; stops everything on Ctrl-C or
+emulator, the local API that calls the real handlers, a poller per queue that feeds its consumer
+function (route jobs, training examples) and one for the interactions table's stream (the repetition
+detector); prints curl examples; stops everything on Ctrl-C or
 SIGTERM. Providers whose keys are in the environment are called for real.
 """
 
@@ -19,6 +20,7 @@ from dev.emulator import ProviderEmulator
 from dev.local_api import LocalApi
 from dev.local_env import AWS_DUMMY, local_setup
 from dev.sqs_poller import SqsPoller
+from dev.stream_poller import StreamPoller
 
 EXAMPLES = """\
 curl -s {url}/health
@@ -49,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["AWS_ENDPOINT_URL"] = moto_url
     emulator = ProviderEmulator(host="127.0.0.1").start()
     api: LocalApi | None = None
-    pollers: list[SqsPoller] = []
+    pollers: list[SqsPoller | StreamPoller] = []
     try:
         resources = provision()
         setup = local_setup(os.environ, emulator.url, resources)
@@ -59,6 +61,12 @@ def main(argv: list[str] | None = None) -> int:
         consumers = (("RouteJobsQueue", "route"), ("TrainingQueue", "training_consumer"))
         for queue, function in consumers:  # the template's SQS event sources
             pollers.append(SqsPoller(resources.names[queue], function, retry_after_s=2).start())
+        detector = StreamPoller(  # the template's DynamoDB event source
+            resources.names["InteractionsTable"],
+            "training_consumer",
+            on_failure_queue_url=resources.names["InteractionsFailureQueue"],
+        )
+        pollers.append(detector.start())
         emulated = sorted({"gemini", "huggingface", "slm"} - set(setup.real_providers))
         print(f"AI gateway running on {api.url}  (AWS: moto at {moto_url}; provider emulator at {emulator.url})")
         print(f"real providers: {', '.join(setup.real_providers) or 'none'}; emulated: {', '.join(emulated)}")

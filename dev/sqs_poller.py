@@ -9,13 +9,13 @@ redrive policy, as in AWS. Dev-only: not part of the Lambda layer.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import boto3
 
 from dev.lambda_runtime import LocalLambdaContext, invoke
+from dev.polling import Poller
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -32,8 +32,10 @@ class PollCounts:
     invocations: int = 0
 
 
-class SqsPoller:
+class SqsPoller(Poller[PollCounts]):
     """Poll one queue for one function, on demand (`poll_once`, `drain`) or on a thread (`start`)."""
+
+    thread_name = "sqs"
 
     def __init__(
         self,
@@ -45,18 +47,15 @@ class SqsPoller:
         timeout_s: float = 30.0,
         region: str | None = None,
     ) -> None:
+        super().__init__(function, PollCounts())
         self.queue_url = queue_url
-        self.function = function
         self.batch_size = batch_size
         self.retry_after_s = retry_after_s
         self.timeout_s = timeout_s
-        self.counts = PollCounts()
         self._sqs: SQSClient = boto3.client("sqs", region_name=region)
         attributes = self._sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
         self.queue_arn = attributes["Attributes"]["QueueArn"]
         self._region = self.queue_arn.split(":")[3]
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def poll_once(self, wait_s: int = 0) -> int:
         """Receive one batch and hand it to the function; the number of messages received."""
@@ -95,29 +94,8 @@ class SqsPoller:
         self.counts.failed += len(messages) - len(done)
         return len(messages)
 
-    def drain(self, max_polls: int = 100) -> PollCounts:
-        """Poll until a receive comes back empty (redeliveries and DLQ moves included)."""
-        for _ in range(max_polls):
-            if self.poll_once() == 0:
-                break
-        return self.counts
-
-    def start(self) -> SqsPoller:
-        self._thread = threading.Thread(target=self._run, name=f"sqs-{self.function}", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.poll_once(wait_s=1)
-            except Exception:  # keep polling, as the event source mapping does
-                self._stop.wait(1)
+    def poll_waiting(self) -> int:
+        return self.poll_once(wait_s=1)  # a long poll: SQS itself waits for a message to arrive
 
     def _record(self, message: MessageTypeDef) -> dict[str, Any]:
         """An SQS record as Lambda's event source delivers it."""

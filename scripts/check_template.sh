@@ -2,8 +2,10 @@
 # Validate, lint and build the SAM template without touching AWS or Docker.
 #   1. sam validate --lint     (SAM transform + cfn-lint through SAM)
 #   2. cfn-lint                (errors, warnings and informational findings: any finding fails)
-#   3. sam build               (into .aws-sam/; arm64 wheels for the layer are fetched by
-#                               aws-lambda-builders with `pip download --platform ..._aarch64`)
+#   3. sam build               (into .aws-sam/; the layer by layers/providers/Makefile: arm64 wheels
+#                               with `pip install --platform ..._aarch64`, compiled to python3.12 bytecode)
+#   4. the built layer          (native code all aarch64; a python3.12 .pyc for every module, current and
+#                               mtime-independent; within the size targets)
 # Exits non-zero on the first failing step. Set SAM_BUILD_CACHED=0 to force a clean build.
 set -euo pipefail
 
@@ -74,10 +76,67 @@ if [[ -n "${foreign}" ]]; then
   echo "${foreign}" >&2
   exit 1
 fi
-layer_kb="$(du -sk "${LAYER_DIR}" | cut -f1)"
-echo "Layer (unzipped): $(du -sh "${LAYER_DIR}" | cut -f1)  ($(find "${LAYER_DIR}" -type f | wc -l) files, $(find "${LAYER_DIR}" -name '*.so*' -type f | wc -l) native, all aarch64)"
+layer_kb="$(du -sk --apparent-size "${LAYER_DIR}" | cut -f1)"
+echo "Layer (unzipped, apparent size): $(du -sh --apparent-size "${LAYER_DIR}" | cut -f1)  ($(find "${LAYER_DIR}" -type f | wc -l) files, $(find "${LAYER_DIR}" -name '*.so*' -type f | wc -l) native, all aarch64)"
 if (( layer_kb > 250 * 1024 )); then
   echo "check_template: layer exceeds Lambda's 250 MB unzipped limit" >&2
   exit 1
 fi
+
+# The layer ships bytecode (/opt is read-only in Lambda: a module without a .pyc is compiled again at every
+# cold start). Run by python3.12, the runtime's version: every .py (every gateway module among them) has its
+# __pycache__/*.cpython-312.pyc with python3.12's magic number, unchecked-hash (the zip keeps no mtimes) and
+# the hash of the source beside it (not stale). And the layer, bytecode included, stays within the size
+# targets of bench/perf.py: 70 MiB unzipped, 25 MiB zipped (deflate, as sam deploy zips it).
+LAYER_CHECK="$(cat <<'PY'
+import importlib.util, sys, tempfile, zipfile
+from pathlib import Path
+
+assert sys.version_info[:2] == (3, 12), f"needs python3.12, not {sys.version}"
+layer = Path(sys.argv[1])
+root = layer / "python"
+MIB = 1024 * 1024
+UNZIPPED_MAX_MIB, ZIPPED_MAX_MIB = 70.0, 25.0
+problems = []
+sources = sorted(path for path in root.rglob("*.py") if "__pycache__" not in path.parts)
+gateway = [path for path in sources if path.relative_to(root).parts[0] == "gateway"]
+compiled = {"all": 0, "gateway": 0}
+for source in sources:
+    relative = source.relative_to(root)
+    pyc = source.parent / "__pycache__" / f"{source.stem}.{sys.implementation.cache_tag}.pyc"
+    if not pyc.is_file():
+        problems.append(f"no {sys.implementation.cache_tag} .pyc for {relative}")
+        continue
+    head = pyc.read_bytes()[:16]
+    if head[:4] != importlib.util.MAGIC_NUMBER:
+        problems.append(f"{relative}: .pyc magic {head[:4].hex()} is not python3.12's")
+    elif int.from_bytes(head[4:8], "little") != 0b01:
+        problems.append(f"{relative}: .pyc is not unchecked-hash (flags {head[4:8].hex()})")
+    elif head[8:16] != importlib.util.source_hash(source.read_bytes()):
+        problems.append(f"{relative}: .pyc does not match its source")
+    else:
+        compiled["all"] += 1
+        compiled["gateway"] += relative.parts[0] == "gateway"
+if not gateway:
+    problems.append("no gateway package in the layer")
+files = sorted(path for path in layer.rglob("*") if path.is_file())
+unzipped = sum(path.stat().st_size for path in files) / MIB
+with tempfile.TemporaryFile() as handle:
+    with zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in files:
+            archive.write(path, path.relative_to(layer).as_posix())
+    zipped = handle.seek(0, 2) / MIB
+print(
+    f"Layer bytecode: {compiled['all']} of {len(sources)} modules have a current python3.12 .pyc"
+    f" (gateway: {compiled['gateway']} of {len(gateway)});"
+    f" with it {unzipped:.1f} MiB unzipped, {zipped:.1f} MiB zipped"
+)
+if unzipped > UNZIPPED_MAX_MIB or zipped > ZIPPED_MAX_MIB:
+    problems.append(f"layer over {UNZIPPED_MAX_MIB:g} MiB unzipped or {ZIPPED_MAX_MIB:g} MiB zipped")
+for problem in problems[:20]:
+    print(f"  {problem}", file=sys.stderr)
+sys.exit(1 if problems else 0)
+PY
+)"
+step "layer bytecode and size" python3.12 -c "${LAYER_CHECK}" "${LAYER_DIR}"
 echo "check_template: OK in $(elapsed "${T_ALL}") s"

@@ -21,6 +21,7 @@ from dev.aws_stack import StackResources, provision
 from dev.emulator import ProviderEmulator
 from dev.lambda_runtime import LocalLambdaContext, api_event, invoke, use_layer
 from dev.local_env import AWS_DUMMY, EMULATOR_KEY, local_setup
+from dev.stream_poller import StreamCounts, StreamPoller
 
 use_layer()
 
@@ -70,6 +71,17 @@ class Gateway:
 
     emulator: ProviderEmulator
     resources: StackResources
+    _detector: StreamPoller | None = None
+
+    def detect_repetitions(self) -> StreamCounts:
+        """Hand the interactions written so far to the repetition detector, as the table's stream would."""
+        if self._detector is None:
+            self._detector = StreamPoller(
+                self.resources.names["InteractionsTable"],
+                "training_consumer",
+                on_failure_queue_url=self.resources.names["InteractionsFailureQueue"],
+            )
+        return self._detector.drain()
 
     def invoke(self, function: str, event: dict[str, Any], context: LocalLambdaContext | None = None) -> Any:
         return invoke(function, copy.deepcopy(event), context or LocalLambdaContext(function_name=function))

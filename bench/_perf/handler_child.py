@@ -1,19 +1,22 @@
 """One fresh gateway process for `bench.perf`: a cold start, or a warm series beside the FastAPI + Mangum floor.
 
-Run by path with the project's interpreter (`.venv/bin/python bench/_perf/handler_child.py SPEC OUT`), with the
-environment of the local stack (moto server, provider emulator) already set by the parent. SPEC is JSON; the
-result is written as JSON to the file OUT. Nothing but the standard library is imported before the handler.
+Run by path (`python -S bench/_perf/handler_child.py SPEC OUT`, with PYTHONPATH = the layer's packages built for
+this machine, boto3 and the repo root: see bench/_perf/layer_host.py; or with the dev virtualenv's interpreter),
+with the environment of the local stack (moto server, provider emulator) already set by the parent. SPEC is
+JSON; the result is written as JSON to the file OUT. Nothing but the standard library is imported before the
+handler (this module, `bench._perf.process_figures` and `dev.lambda_runtime` need nothing else).
 
 cold: load `functions/<function>/app.py` with the layer on sys.path (as Lambda lays them out), serve one API
       Gateway event, and report the time from the parent's spawn (`BENCH_SPAWNED_AT`, CLOCK_MONOTONIC, which
       is system-wide on Linux) to the answer, split into interpreter start, handler import and first request;
-      the first request's boto3 client creations and AWS calls (timed in botocore); the peak RSS (VmHWM); and,
-      when asked, what compiling the imported layer modules from source costs (Lambda does that at every cold
-      start while the layer ships no `.pyc`: /opt is read-only).
+      the first request's boto3 client creations and AWS calls (timed in botocore); the peak RSS (VmHWM); which
+      of the imported layer modules the built layer (`layer_build`) ships a python3.12 `.pyc` for; and, when
+      asked, what compiling from source costs: for the modules without one (Lambda does that at every cold
+      start, /opt being read-only), and for all of them (what a layer without bytecode costs).
 warm: load the route handler and a bare FastAPI + Mangum app that returns a constant, and time `requests`
       invocations of each, interleaved; per route request also the provider attempts' own latency (the
-      answer's `attempts[].latency_ms`) and the time in AWS calls (botocore send + parse on the handler's thread,
-      the moto server's answer included).
+      answer's `attempts[].latency_ms`), the time in AWS calls (botocore send + parse on the handler's thread,
+      the moto server's answer included) and the SDK's own CPU around them (validate, serialize, sign).
 """
 
 from __future__ import annotations
@@ -40,9 +43,15 @@ from dev.lambda_runtime import LAYER_DIR, LocalLambdaContext, api_event, load_ha
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
-def _layer_module_files(layer_packages: set[str]) -> list[Path]:
-    """Source files of the imported modules that the built layer ships (boto3 & co. come with the runtime)."""
-    files = []
+PYC_TAG = "cpython-312"  # Lambda's runtime: the bytecode the built layer must ship
+PYC_MAGIC_312 = (3531).to_bytes(2, "little") + b"\r\n"  # importlib.util.MAGIC_NUMBER of CPython 3.12
+
+
+def _layer_module_files(layer_packages: set[str]) -> dict[Path, Path]:
+    """Source files of the imported modules that the built layer ships (boto3 & co. come with the runtime),
+    each with its path relative to the `sys.path` entry it was imported from (= its path in the layer)."""
+    roots = sorted((Path(entry) for entry in sys.path if entry), key=lambda root: -len(root.parts))
+    files: dict[Path, Path] = {}
     for name, module in list(sys.modules.items()):
         source = getattr(module, "__file__", None)
         if not source or not source.endswith(".py"):
@@ -50,8 +59,22 @@ def _layer_module_files(layer_packages: set[str]) -> list[Path]:
         root = name.split(".", 1)[0]
         path = Path(source)
         if root in layer_packages or path.is_relative_to(LAYER_DIR):
-            files.append(path)
+            base = next((entry for entry in roots if path.is_relative_to(entry)), path.parent)
+            files[path] = path.relative_to(base)
     return files
+
+
+def _layer_pyc(layer_python: Path, relative: Path) -> str:
+    """'pyc' when the built layer ships a python3.12 .pyc for the module, 'source' when only its source, else
+    'absent' (not in the built layer at all: a dependency it leaves out, or another version of a package)."""
+    if not (layer_python / relative).is_file():
+        return "absent"
+    cached = layer_python / relative.parent / "__pycache__" / f"{relative.stem}.{PYC_TAG}.pyc"
+    try:
+        with cached.open("rb") as handle:
+            return "pyc" if handle.read(4) == PYC_MAGIC_312 else "source"
+    except OSError:
+        return "source"
 
 
 def _compile_ms(files: list[Path]) -> float:
@@ -77,9 +100,15 @@ def cold(spec: dict[str, Any]) -> dict[str, Any]:
     except (ValueError, AttributeError):
         attempts = []
     files = _layer_module_files(set(spec.get("layer_packages") or ()))
+    layer_python = Path(spec["layer_build"]) / "python" if spec.get("layer_build") else None
+    shipped = {path: _layer_pyc(layer_python, rel) if layer_python else "source" for path, rel in files.items()}
+    uncompiled = [path for path, state in shipped.items() if state != "pyc"]
+    compiling = bool(spec.get("compile"))
+    gateway = sys.modules.get("gateway")
     return {
         "status": answer.get("statusCode"),
         "body": str(answer.get("body"))[:400],
+        "gateway_file": getattr(gateway, "__file__", None),  # the parent checks it is the working tree's
         "total_ms": ms(answered - spawned),
         "startup_ms": ms(main_started - spawned),
         "import_ms": ms(imported - main_started),
@@ -93,12 +122,17 @@ def cold(spec: dict[str, Any]) -> dict[str, Any]:
         "clients_at_import": clients_at_import,
         "client_ms": ms(clock.client_s),
         "layer_modules": len(files),
-        "compile_ms": _compile_ms(files) if files else None,
+        "layer_modules_pyc": sum(state == "pyc" for state in shipped.values()),
+        "layer_modules_absent": sorted(str(files[path]) for path, state in shipped.items() if state == "absent"),
+        "compile_ms": _compile_ms(uncompiled) if compiling else None,  # what Lambda compiles at a cold start
+        "compile_all_ms": _compile_ms(list(files)) if compiling else None,  # ... were no .pyc shipped
     }
 
 
 class _AwsClock:
-    """Time in botocore: creating clients, and sending + parsing calls on the handler's thread.
+    """Time in botocore: creating clients; sending + parsing calls on the handler's thread (`call_s`); and
+    whole API calls there (`api_s`: also validating, serializing and signing), so `api_s - call_s` is the
+    SDK's own CPU on the request.
 
     Installed as an import hook, so botocore is patched when (and only if) the gateway imports it.
     """
@@ -106,6 +140,7 @@ class _AwsClock:
     def __init__(self) -> None:
         self.thread = threading.get_ident()
         self.call_s = 0.0
+        self.api_s = 0.0
         self.calls = 0
         self.other_thread_calls = 0
         self.client_s = 0.0
@@ -113,6 +148,7 @@ class _AwsClock:
         self._targets: dict[str, Callable[[ModuleType], None]] = {
             "botocore.endpoint": self._patch_endpoint,
             "botocore.session": self._patch_session,
+            "botocore.client": self._patch_client,
         }
         for name in list(self._targets):
             if name in sys.modules:
@@ -136,6 +172,21 @@ class _AwsClock:
                 self.calls += 1
 
         endpoint._do_get_response = timed
+
+    def _patch_client(self, module: ModuleType) -> None:
+        client: Any = module.BaseClient
+        original = client._make_api_call
+
+        def timed(client_self: Any, *args: Any, **kwargs: Any) -> Any:
+            if threading.get_ident() != self.thread:
+                return original(client_self, *args, **kwargs)
+            started = time.perf_counter()
+            try:
+                return original(client_self, *args, **kwargs)
+            finally:
+                self.api_s += time.perf_counter() - started
+
+        client._make_api_call = timed
 
     def _patch_session(self, module: ModuleType) -> None:
         session: Any = module.Session
@@ -214,10 +265,12 @@ def warm(spec: dict[str, Any]) -> dict[str, Any]:
         route(route_event(), LocalLambdaContext(function_name="route"))
         floor(floor_event, LocalLambdaContext(function_name="floor"))
 
-    series: dict[str, list[float]] = {"route_ms": [], "attempt_ms": [], "aws_ms": [], "aws_calls": [], "floor_ms": []}
+    series: dict[str, list[float]] = {
+        "route_ms": [], "attempt_ms": [], "aws_ms": [], "sdk_ms": [], "aws_calls": [], "floor_ms": []
+    }  # fmt: skip
     for _ in range(int(spec["requests"])):
         event, context = route_event(), LocalLambdaContext(function_name="route")
-        aws_before, calls_before = clock.call_s, clock.calls
+        aws_before, api_before, calls_before = clock.call_s, clock.api_s, clock.calls
         started = time.perf_counter()
         answer = route(event, context)
         elapsed = time.perf_counter() - started
@@ -229,6 +282,7 @@ def warm(spec: dict[str, Any]) -> dict[str, Any]:
         series["route_ms"].append(ms(elapsed))
         series["attempt_ms"].append(float(sum(a["latency_ms"] for a in attempts)))
         series["aws_ms"].append(ms(clock.call_s - aws_before))
+        series["sdk_ms"].append(ms((clock.api_s - api_before) - (clock.call_s - aws_before)))
         series["aws_calls"].append(float(clock.calls - calls_before))
         floor_context = LocalLambdaContext(function_name="floor")
         started = time.perf_counter()

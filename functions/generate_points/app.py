@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-from fastapi import Depends
+from gateway.coldstart import loading
 
-from gateway import points
-from gateway.request_context import RequestContext
-from gateway.web import create_app, lambda_entry, request_context
+# The function's modules and its app live as long as the process: no GC passes over them (gateway.coldstart).
+with loading("generate_points app"):
+    from fastapi import Depends
 
-app = create_app(
-    "generate-points", "Natural language to exact coordinates: a shape spec (the local parser's or a model's), drawn."
-)
+    from gateway import points
+    from gateway.request_context import RequestContext
+    from gateway.web import create_app, lambda_entry, request_context
 
+    app = create_app(
+        "generate-points",
+        "Natural language to exact coordinates: a shape spec (the local parser's or a model's), drawn.",
+    )
 
-@app.post("/v1/generate-points", response_model=points.PointsResponse, response_model_exclude_none=True)
-async def post_generate_points(
-    body: points.PointsRequest, ctx: RequestContext = Depends(request_context)
-) -> points.PointsResponse:
-    return await points.generate(body, ctx)
+    @app.post("/v1/generate-points", response_model=points.PointsResponse, response_model_exclude_none=True)
+    async def post_generate_points(
+        body: points.PointsRequest, ctx: RequestContext = Depends(request_context)
+    ) -> points.PointsResponse:
+        return await points.generate(body, ctx)
 
-
-handler = lambda_entry(app)
+    handler = lambda_entry(app)

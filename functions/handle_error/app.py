@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from fastapi import Depends
+from gateway.coldstart import loading
 
-from gateway import error_analysis
-from gateway.request_context import RequestContext
-from gateway.web import create_app, lambda_entry, request_context
+# The function's modules and its app live as long as the process: no GC passes over them (gateway.coldstart).
+with loading("handle_error app"):
+    from fastapi import Depends
 
-app = create_app("handle-error", "An application error in, a structured explanation and fix out.")
+    from gateway import error_analysis
+    from gateway.request_context import RequestContext
+    from gateway.web import create_app, lambda_entry, request_context
 
+    app = create_app("handle-error", "An application error in, a structured explanation and fix out.")
 
-@app.post("/v1/handle-error", response_model=error_analysis.ErrorAnalysisResponse, response_model_exclude_none=True)
-async def post_handle_error(
-    body: error_analysis.ErrorRequest, ctx: RequestContext = Depends(request_context)
-) -> error_analysis.ErrorAnalysisResponse:
-    return await error_analysis.analyse(body, ctx)
+    @app.post("/v1/handle-error", response_model=error_analysis.ErrorAnalysisResponse, response_model_exclude_none=True)
+    async def post_handle_error(
+        body: error_analysis.ErrorRequest, ctx: RequestContext = Depends(request_context)
+    ) -> error_analysis.ErrorAnalysisResponse:
+        return await error_analysis.analyse(body, ctx)
 
-
-handler = lambda_entry(app)
+    handler = lambda_entry(app)

@@ -108,9 +108,9 @@ def test_every_function_is_arm64_python312_on_the_providers_layer(functions: dic
 def test_layer_is_built_for_python312_on_arm64(template: dict[str, Any]) -> None:
     # Given the providers layer
     layer = template["Resources"]["ProvidersLayer"]
-    # Then SAM builds it with python3.12 for arm64 from the pinned requirements
+    # Then SAM builds it with its Makefile (python3.12 bytecode included) for arm64 from the pinned requirements
     assert layer["Type"] == "AWS::Serverless::LayerVersion"
-    assert layer["Metadata"] == {"BuildMethod": "python3.12", "BuildArchitecture": "arm64"}
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
     assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"]
     assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
     content = REPO_ROOT / layer["Properties"]["ContentUri"]
@@ -119,6 +119,59 @@ def test_layer_is_built_for_python312_on_arm64(template: dict[str, Any]) -> None
         line for line in (content / "requirements.txt").read_text().splitlines() if line and not line.startswith("#")
     ]
     assert all("==" in line for line in requirements), "layer requirements must be pinned"
+
+
+def _make_recipe(makefile: Path, target: str) -> str:
+    """The recipe of one target of a Makefile, its continuation lines joined."""
+    lines = makefile.read_text().replace("\\\n", " ").splitlines()
+    start = lines.index(f"{target}:") + 1
+    recipe = []
+    for line in lines[start:]:
+        if not line.startswith("\t"):
+            break
+        recipe.append(line.strip())
+    return "\n".join(recipe)
+
+
+def test_layer_makefile_ships_python312_bytecode_for_arm64_and_no_dev_code(template: dict[str, Any]) -> None:
+    # Given the Makefile SAM runs for the layer (`make build-<logical id>` in a copy of ContentUri)
+    content = REPO_ROOT / template["Resources"]["ProvidersLayer"]["Properties"]["ContentUri"]
+    makefile = content / "Makefile"
+    recipe = _make_recipe(makefile, "build-ProvidersLayer")
+    text = makefile.read_text()
+    # Then it installs the pinned requirements as CPython 3.12 wheels for aarch64 only, into ARTIFACTS_DIR/python
+    assert re.search(r"-m pip install .*--only-binary=:all: .*--python-version 3\.12 .*--abi cp312", recipe)
+    assert "--no-compile" in recipe  # pip's own .pyc would be timestamp-based: compileall makes them below
+    platforms = re.search(r"^PLATFORMS := (.+)$", text, re.MULTILINE)
+    assert platforms
+    assert platforms[1].split()
+    assert all(platform.endswith("_aarch64") for platform in platforms[1].split())
+    assert '--target "$(LAYER_PYTHON)" -r requirements.txt' in recipe
+    assert "LAYER_PYTHON = $(ARTIFACTS_DIR)/python" in text
+    # And it copies the gateway package alone (no dev/, tests or bench code) and drops every __pycache__
+    copies = [line for line in recipe.splitlines() if line.startswith("cp ")]
+    assert copies == ['cp -RL gateway "$(LAYER_PYTHON)/gateway"']
+    assert 'find "$(LAYER_PYTHON)" -name __pycache__ -type d -prune -exec rm -rf {} +' in recipe
+    # And it compiles everything last, with python3.12, into .pyc whose validity does not hang on mtimes
+    # (the layer's zip keeps none), named for /opt/python where Lambda unpacks the layer
+    assert recipe.splitlines()[-1].startswith("$(PYTHON) -m compileall")
+    assert "--invalidation-mode unchecked-hash" in recipe
+    assert "-p /opt/python" in recipe
+    assert re.search(r"^PYTHON \?= python3\.12$", text, re.MULTILINE)
+
+
+def test_dependencies_left_out_of_the_layer_are_not_imported_by_the_gateway() -> None:
+    # Given the distributions the layer's Makefile removes after installing the requirements
+    makefile = (REPO_ROOT / "layers" / "providers" / "Makefile").read_text()
+    dropped = re.search(r"^DROP := (.+)$", makefile, re.MULTILINE)
+    assert dropped
+    names = set(dropped[1].split()) | {"_cffi_backend"}  # cffi's native module
+    # Then no module of the gateway or the functions imports one of them (the Makefile's comment says which
+    # code paths of the SDKs would, and why the gateway never takes them)
+    sources = [*(REPO_ROOT / "layers/providers/gateway").rglob("*.py"), *(REPO_ROOT / "functions").rglob("*.py")]
+    pattern = re.compile(rf"^\s*(?:import|from)\s+({'|'.join(sorted(names))})\b", re.MULTILINE)
+    importers = [str(path.relative_to(REPO_ROOT)) for path in sources if pattern.search(path.read_text())]
+    assert importers == []
 
 
 def test_route_consumes_its_queue_with_partial_batch_failures(functions: dict[str, dict[str, Any]]) -> None:
@@ -176,12 +229,14 @@ RESOURCELESS_ACTIONS = frozenset(
     {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"}
 )
 # AWS-managed policies SAM attaches by itself: the logs every function writes, X-Ray (above), and the
-# queue polling of an SQS event source (which SAM does not let a template scope to its queue).
+# queue polling of an SQS event source (on every queue: SAM has no setting to scope it, so each consumer
+# carries a Deny guard that leaves it its own queue; see test_sqs_consumers_poll_only_their_own_queue).
 SAM_MANAGED_POLICIES = frozenset(
     {
         "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
         "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
         "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole",
+        "arn:aws:iam::aws:policy/service-role/AWSLambdaDynamoDBExecutionRole",  # for a DynamoDB stream event
     }
 )
 
@@ -214,8 +269,10 @@ def test_policy_templates_name_template_resources(
                 for arg in args.values():
                     target = arg.get("Ref") or arg.get("Fn::GetAtt", [None])[0]
                     assert target in template["Resources"], f"{logical_id} {name} {arg}"
-        # And no function attaches managed policies or inline statements by hand
-        assert all(isinstance(policy, dict) and "Statement" not in policy for policy in props["Policies"])
+        # And no function attaches managed policies by hand, nor inline statements other than Deny guards
+        assert all(isinstance(policy, dict) for policy in props["Policies"]), logical_id
+        inline = [statement for policy in props["Policies"] for statement in policy.get("Statement", [])]
+        assert all(statement["Effect"] == "Deny" for statement in inline), logical_id
 
 
 def test_every_function_reads_the_secret_and_state_table_and_only_route_gets_jobs(
@@ -468,6 +525,89 @@ def test_the_roles_sam_generates_name_their_resources(transformed: dict[str, Any
         assert set(props.get("ManagedPolicyArns", [])) <= SAM_MANAGED_POLICIES, logical_id
 
 
+def test_the_deployed_api_definition_carries_the_gateway_responses(transformed: dict[str, Any]) -> None:
+    # Given the REST API as CloudFormation receives it (SAM writes GatewayResponses into its OpenAPI body)
+    body = transformed["Resources"]["GatewayApi"]["Properties"]["Body"]
+    responses = body["x-amazon-apigateway-gateway-responses"]
+    # Then both defaults map the CORS header and answer JSON in the error shape
+    for response_type in ("DEFAULT_4XX", "DEFAULT_5XX"):
+        parameters = responses[response_type]["responseParameters"]
+        assert "gatewayresponse.header.Access-Control-Allow-Origin" in parameters
+        assert '{"error": {"code": ' in responses[response_type]["responseTemplates"]["application/json"]
+
+
+SQS_POLLER_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole"
+# What that AWS-managed policy allows on every queue ("*"), besides the logs.
+SQS_POLLER_ACTIONS = frozenset({"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"})
+
+
+def _statements(role: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for policy in role["Properties"].get("Policies", []) for s in policy["PolicyDocument"]["Statement"]]
+
+
+def _actions(statement: dict[str, Any]) -> set[str]:
+    actions = statement["Action"]
+    return set(actions if isinstance(actions, list) else [actions])
+
+
+def test_sqs_consumers_poll_only_their_own_queue_and_send_only_to_named_queues(
+    transformed: dict[str, Any], functions: dict[str, dict[str, Any]]
+) -> None:
+    roles = resources_of_type(transformed, "AWS::IAM::Role")
+    queues = set(resources_of_type(transformed, "AWS::SQS::Queue"))
+    for logical_id, props in functions.items():
+        # Given a function's role as SAM generates it, and the queues the function consumes
+        role = roles[f"{logical_id}Role"]
+        consumed = [event["Queue"] for event in _events(props, "SQS")]
+        guards = [s for s in _statements(role) if s["Effect"] == "Deny" and _actions(s) & SQS_POLLER_ACTIONS]
+        # Then SAM gave the poller policy (every queue) to the queue consumers only
+        assert (SQS_POLLER_POLICY in role["Properties"]["ManagedPolicyArns"]) == bool(consumed), logical_id
+        # And each consumer has one Deny guard that takes the poller's actions away from every other queue
+        if consumed:
+            (queue,) = consumed
+            (guard,) = guards
+            assert _actions(guard) >= SQS_POLLER_ACTIONS, logical_id
+            assert guard["NotResource"] == queue, logical_id
+            assert "Resource" not in guard, logical_id
+        else:
+            assert guards == [], logical_id
+        # And whatever it may send to (SQSSendMessagePolicy, an event source's failure destination) is one
+        # queue of this template, by name or ARN
+        for statement in _statements(role):
+            if statement["Effect"] == "Allow" and any(action.startswith("sqs:") for action in _actions(statement)):
+                assert _actions(statement) <= {"sqs:SendMessage", "sqs:SendMessage*"}, logical_id
+                text = json.dumps(statement["Resource"])
+                named = {lid for lid in queues if f'"{lid}"' in text}
+                assert len(named) == 1, (logical_id, text)
+                assert "*" not in text, (logical_id, text)
+
+
+STREAM_READER_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaDynamoDBExecutionRole"
+# What that AWS-managed policy allows on every stream ("*"); ListStreams cannot be scoped to one.
+STREAM_READER_ACTIONS = frozenset({"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"})
+
+
+def test_stream_consumers_read_only_their_own_stream(
+    transformed: dict[str, Any], functions: dict[str, dict[str, Any]]
+) -> None:
+    roles = resources_of_type(transformed, "AWS::IAM::Role")
+    for logical_id, props in functions.items():
+        # Given a function's role as SAM generates it, and the streams the function consumes
+        role = roles[f"{logical_id}Role"]
+        consumed = [event["Stream"] for event in _events(props, "DynamoDB")]
+        guards = [s for s in _statements(role) if s["Effect"] == "Deny" and _actions(s) & STREAM_READER_ACTIONS]
+        # Then SAM gave the stream reader policy (every stream) to the stream consumers only
+        assert (STREAM_READER_POLICY in role["Properties"]["ManagedPolicyArns"]) == bool(consumed), logical_id
+        # And each has one Deny guard that takes the reader's actions away from every other stream
+        if consumed:
+            (stream,) = consumed
+            (guard,) = guards
+            assert _actions(guard) == STREAM_READER_ACTIONS, logical_id
+            assert guard["NotResource"] == stream, logical_id
+        else:
+            assert guards == [], logical_id
+
+
 def test_two_usage_plans_each_with_a_key_throttle_and_quota(template: dict[str, Any]) -> None:
     resources = template["Resources"]
     params = template["Parameters"]
@@ -515,6 +655,73 @@ def test_cors_origins_come_from_a_parameter_that_refuses_a_wildcard(template: di
     assert not pattern.fullmatch("https://app.example.com,*")
 
 
+def _evaluate(expression: Any, parameters: dict[str, str], conditions: dict[str, Any]) -> Any:
+    """A CloudFormation condition (or a value inside one) for given parameter values."""
+    if not isinstance(expression, dict):
+        return expression
+    ((function, args),) = expression.items()
+    if function == "Ref":
+        return parameters[args]
+    if function == "Condition":
+        return _evaluate(conditions[args], parameters, conditions)
+    values = [_evaluate(arg, parameters, conditions) for arg in args]
+    if function == "Fn::Split":
+        return values[1].split(values[0])
+    if function == "Fn::Select":
+        return values[1][int(values[0])]
+    if function == "Fn::Equals":
+        return values[0] == values[1]
+    if function == "Fn::Not":
+        return not values[0]
+    if function == "Fn::And":
+        return all(values)
+    raise AssertionError(f"unexpected {function} in a condition")
+
+
+def test_api_gateways_own_errors_carry_cors_and_the_error_shape(template: dict[str, Any]) -> None:
+    from gateway.web import error_response
+
+    api = template["Resources"]["GatewayApi"]["Properties"]
+    conditions = template["Conditions"]
+    # Given API Gateway's own answers: the defaults every 4xx and 5xx type falls back to (a missing or invalid
+    # key, throttling, a spent quota, an unknown path, a failed integration), none of which reach a function
+    responses = api["GatewayResponses"]
+    assert set(responses) >= {"DEFAULT_4XX", "DEFAULT_5XX"}
+    for response_type in ("DEFAULT_4XX", "DEFAULT_5XX"):
+        response = responses[response_type]
+        assert "StatusCode" not in response  # each type keeps its own status (403, 429, 504 ...)
+        # Then each allows the configured origin, but only when there is exactly one: the header is a static
+        # value, and several origins can only be told apart per request (gateway.web does, for the functions)
+        origin = response["ResponseParameters"]["Headers"]["Access-Control-Allow-Origin"]
+        assert origin == {
+            "Fn::If": ["HasSingleCorsOrigin", {"Fn::Sub": "'${CorsAllowOrigins}'"}, {"Ref": "AWS::NoValue"}]
+        }
+        # And its body is the gateway's error shape, the code being API Gateway's response type (the template
+        # is not VTL: API Gateway substitutes $context variables and nothing else, so no method calls)
+        body = response["ResponseTemplates"]["application/json"]
+        variables = {"$context.error.responseType", "$context.error.messageString", "$context.requestId"}
+        assert set(re.findall(r"\$[\w.()]+", body)) == variables
+        rid = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
+        rendered = (
+            body.replace("$context.error.responseType", "INVALID_API_KEY")
+            .replace("$context.error.messageString", '"Forbidden"')
+            .replace("$context.requestId", rid)
+        )
+        assert "$" not in rendered, rendered
+        assert json.loads(rendered) == json.loads(bytes(error_response(403, "INVALID_API_KEY", "Forbidden", rid).body))
+    # And the condition holds for one origin only
+    single = conditions["HasSingleCorsOrigin"]
+    for value, expected in (
+        ("", False),
+        ("https://app.example.com", True),
+        ("https://app.example.com,https://admin.example.com", False),
+    ):
+        assert _evaluate(single, {"CorsAllowOrigins": value}, conditions) is expected, value
+    # And a new origin is live without another change to the API: the stage is redeployed on every update
+    # (SAM hashes the definition as written, where the origin is only a reference to the parameter)
+    assert api["AlwaysDeploy"] is True
+
+
 def test_caps_are_parameters_no_higher_than_the_request_schemas(
     template: dict[str, Any], functions: dict[str, dict[str, Any]]
 ) -> None:
@@ -540,7 +747,7 @@ def test_caps_are_parameters_no_higher_than_the_request_schemas(
         assert params[ref]["Default"] == setting == params[ref]["MaxValue"] == ceiling, variable
 
 
-def test_every_dead_letter_queue_has_a_depth_alarm(template: dict[str, Any]) -> None:
+def test_every_dead_letter_and_failure_queue_has_a_depth_alarm(template: dict[str, Any]) -> None:
     # Given every queue another queue redrives to
     dead_letter_queues = {
         queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
@@ -548,6 +755,14 @@ def test_every_dead_letter_queue_has_a_depth_alarm(template: dict[str, Any]) -> 
         if "RedrivePolicy" in queue["Properties"]
     }
     assert dead_letter_queues == {"RouteJobsDeadLetterQueue", "TrainingDeadLetterQueue"}
+    # And every event source mapping's on-failure destination (the interactions stream's)
+    for function in resources_of_type(template, "AWS::Serverless::Function").values():
+        for event in function["Properties"].get("Events", {}).values():
+            if "DestinationConfig" in event["Properties"]:
+                dead_letter_queues.add(
+                    event["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
+                )
+    assert "InteractionsFailureQueue" in dead_letter_queues
     # Then an alarm fires on its first visible message
     watched = {}
     for alarm in resources_of_type(template, "AWS::CloudWatch::Alarm").values():

@@ -314,7 +314,7 @@ def test_an_expired_cache_entry_is_not_served(gateway: Gateway) -> None:
     assert len(gateway.emulator.calls) == 2
 
 
-def test_every_answered_route_is_stored_without_the_prompt(gateway: Gateway) -> None:
+def test_every_answered_route_is_stored_and_keeps_no_prompt_once_compared(gateway: Gateway) -> None:
     # When a prompt is answered
     answer = gateway.call("route", load_event("route"))
     # Then the interaction is stored: user, topic, prompt hash, answer, provider, tokens, cost, expiry
@@ -323,24 +323,44 @@ def test_every_answered_route_is_stored_without_the_prompt(gateway: Gateway) -> 
     assert item["user_id"] == "user-123"
     assert item["topic"] == "coding"
     assert item["prompt_hash"] == hashlib.sha256(prompt.encode()).hexdigest()
-    stored = {k: v for k, v in item.items() if k not in ("embedding", "answer")}  # the emulator echoes prompts
-    assert prompt not in json.dumps(stored, default=str)
     assert item["answer"] == answer.body["text"]
     assert item["provider"] == "slm"
     assert int(item["input_tokens"]) == answer.body["usage"]["input_tokens"]
     assert item["cost_usd"] == 0
     assert int(item["expires_at"]) - int(item["created_at"]) == 30 * 24 * 3600
+    # And once the repetition detector has compared it, its embedding is kept and the prompt is not
+    assert gateway.detect_repetitions().succeeded == 1
+    (item,) = _interactions(gateway, "coding")
+    assert item["embedder"] == "local-ngram-512"
+    assert len(bytes(item["embedding"].value)) == 1024
+    stored = {k: v for k, v in item.items() if k not in ("embedding", "answer")}  # the emulator echoes prompts
+    assert prompt not in json.dumps(stored, default=str)
+
+
+def test_the_route_answers_before_any_repetition_is_looked_for(gateway: Gateway) -> None:
+    # Given a question asked twice
+    for _ in range(2):
+        answer = gateway.call("route", load_event("route", prompt="How do I reverse a list in Python?"))
+        assert answer.status == 200
+    # Then nothing is compared on the request: no training example until the detector runs
+    assert "repetition" not in answer.body
+    assert _training_messages(gateway) == []
+    assert [i.get("embedding") for i in _interactions(gateway, "coding")] == [None, None]
+    assert gateway.detect_repetitions().succeeded == 2
+    assert len(_training_messages(gateway)) == 1
 
 
 def test_a_paraphrased_question_becomes_a_training_example(gateway: Gateway) -> None:
     # Given an answered question
     gateway.call("route", load_event("route", prompt="How do I reverse a list in Python?"))
+    gateway.detect_repetitions()
     assert _training_messages(gateway) == []
     # When another user asks it again in other words
     answer = gateway.call("route", load_event("route", user_id="user-456", prompt="How can I reverse a Python list?"))
+    gateway.detect_repetitions()
     # Then the repetition is detected and a training example is queued
-    assert answer.body["repetition"] == {"similarity": 1.0, "training_example_queued": True}
     (example,) = _training_messages(gateway)
+    assert example["similarity"] == 1.0
     assert example["prompt"] == "How can I reverse a Python list?"
     assert example["answer"] == answer.body["text"]
     assert (example["topic"], example["language"], example["provider"]) == ("coding", "en", "slm")
@@ -352,7 +372,12 @@ def test_a_training_example_carries_no_secret_or_personal_data(gateway: Gateway)
     prompt = "How do I reverse a Python list for jane.doe@example.com with key AKIAIOSFODNN7EXAMPLE?"
     gateway.call("route", load_event("route", prompt=prompt))
     gateway.call("route", load_event("route", user_id="user-456", prompt=prompt.replace("How do I", "How can I")))
-    # Then the queued example (bound for S3 and maybe a public dataset) has both redacted
+    # Then neither the stored interactions nor the queued example (bound for S3 and maybe a public
+    # dataset) hold them
+    for item in _interactions(gateway, "coding"):
+        assert "jane.doe@example.com" not in item["prompt"]
+        assert "AKIAIOSFODNN7EXAMPLE" not in item["prompt"]
+    gateway.detect_repetitions()
     (example,) = _training_messages(gateway)
     assert "jane.doe@example.com" not in json.dumps(example)
     assert "AKIAIOSFODNN7EXAMPLE" not in json.dumps(example)
@@ -361,9 +386,8 @@ def test_a_training_example_carries_no_secret_or_personal_data(gateway: Gateway)
 
 def test_a_different_question_of_the_same_topic_is_not_a_repetition(gateway: Gateway) -> None:
     gateway.call("route", load_event("route", prompt="How do I reverse a list in Python?"))
-    answer = gateway.call("route", load_event("route", prompt="How do I sort a list in Python?"))
-    assert answer.body["repetition"]["training_example_queued"] is False
-    assert answer.body["repetition"]["similarity"] < 0.9
+    gateway.call("route", load_event("route", prompt="How do I sort a list in Python?"))
+    assert gateway.detect_repetitions().succeeded == 2
     assert _training_messages(gateway) == []
     assert len(_interactions(gateway, "coding")) == 2
 
@@ -372,14 +396,17 @@ def test_the_same_question_in_another_topic_is_not_a_repetition(gateway: Gateway
     gateway.call("route", load_event("route", prompt="How do I reverse a list in Python?"))
     answer = gateway.call("route", load_event("route", prompt="How do I reverse a list in Python?", topic_hint="misc"))
     assert answer.body["topic"] == "misc"
-    assert answer.body["repetition"]["training_example_queued"] is False
+    assert gateway.detect_repetitions().succeeded == 2
+    assert _training_messages(gateway) == []
 
 
 def test_the_similarity_threshold_is_configurable(gateway: Gateway, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SIMILARITY_THRESHOLD", "0.6")
     gateway.call("route", load_event("route", prompt="How do I reverse a list in Python?"))
-    answer = gateway.call("route", load_event("route", prompt="How do I sort a list in Python?"))
-    assert answer.body["repetition"]["training_example_queued"] is True
+    gateway.call("route", load_event("route", prompt="How do I sort a list in Python?"))
+    gateway.detect_repetitions()
+    (example,) = _training_messages(gateway)
+    assert 0.6 <= example["similarity"] < 0.9
 
 
 def test_a_broken_interactions_store_does_not_fail_the_request(
@@ -388,4 +415,4 @@ def test_a_broken_interactions_store_does_not_fail_the_request(
     monkeypatch.setenv("INTERACTIONS_TABLE", "no-such-table")
     answer = gateway.call("route", load_event("route"))
     assert answer.status == 200
-    assert "repetition" not in answer.body
+    assert answer.body["text"]

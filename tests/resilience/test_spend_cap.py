@@ -6,6 +6,7 @@ import itertools
 
 import pytest
 
+from gateway.catalogue import cost_usd
 from tests.conftest import Gateway, load_event
 
 _prompts = itertools.count()
@@ -62,3 +63,45 @@ def test_spend_is_settled_from_the_providers_usage_and_shown_in_status(
     assert spend["spent_today_usd"] == pytest.approx(sum(a["usage"]["cost_usd"] for a in answers))
     assert spend["committed_usd"] == pytest.approx(spend["spent_today_usd"])
     assert spend["daily_limit_usd"] == 5.0
+
+
+def test_a_blocked_answer_is_billed_and_so_is_the_fallback(gateway: Gateway, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a cap, and Gemini blocking the prompt (its answer still bills the prompt's tokens)
+    monkeypatch.setenv("SLM_MODE", "local")
+    monkeypatch.setenv("AI_DAILY_COST_LIMIT", "5")
+    gateway.emulator.fail("gemini", "blocked", times=1)
+    # When a prompt is routed
+    answer = gateway.call("route", _route_event()).body
+    assert [(a["provider"], a["outcome"]) for a in answer["attempts"]] == [
+        ("gemini", "blocked"),
+        ("huggingface", "ok"),
+    ]
+    # Then the day's spend is the fallback's cost plus the blocked call's input tokens, not the fallback alone
+    spend = gateway.call("status", load_event("status")).body["spend"]
+    blocked_cost = spend["spent_today_usd"] - answer["usage"]["cost_usd"]
+    per_input_token = cost_usd(answer["attempts"][0]["model"], 1, 0)
+    assert per_input_token
+    assert blocked_cost / per_input_token == pytest.approx(round(blocked_cost / per_input_token), abs=1e-3)
+    assert round(blocked_cost / per_input_token) >= 5
+    assert spend["committed_usd"] == pytest.approx(spend["spent_today_usd"])
+
+
+def test_a_timed_out_attempt_stays_billed_at_its_worst_case(gateway: Gateway, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a cap, two attempts per provider, and Gemini timing out once before it answers (the provider may
+    # well finish and bill the call it never answered)
+    monkeypatch.setenv("SLM_MODE", "local")
+    monkeypatch.setenv("AI_DAILY_COST_LIMIT", "5")
+    monkeypatch.setenv("RETRY_MAX_ATTEMPTS", "2")
+    monkeypatch.setenv("RETRY_BASE_DELAY_MS", "1")
+    monkeypatch.setenv("PROVIDER_TIMEOUT_MS", "1000")
+    gateway.emulator.fail("gemini", "delay", delay_s=3.0, times=1)
+    # When a prompt is routed
+    answer = gateway.call("route", _route_event()).body
+    assert [(a["provider"], a["outcome"]) for a in answer["attempts"]] == [("gemini", "timeout"), ("gemini", "ok")]
+    # Then the day's spend holds the timed-out call's worst case (at least its 1000 output tokens) besides the
+    # answer, and no reservation stays open
+    spend = gateway.call("status", load_event("status")).body["spend"]
+    worst_output = cost_usd(answer["model"], 0, 1000)
+    assert worst_output
+    assert spend["spent_today_usd"] - answer["usage"]["cost_usd"] >= worst_output
+    assert spend["committed_usd"] == pytest.approx(spend["spent_today_usd"])

@@ -77,7 +77,8 @@ def test_a_repeated_question_reaches_the_dataset_once(gateway: Gateway) -> None:
     # Given a question asked three times (the second and third are repetitions of the first)
     for _ in range(3):
         assert gateway.call("route", load_event("route", prompt="How do I reverse a list in Python?")).status == 200
-    # When the training queue's consumer drains its queue
+    # When the repetition detector has compared them and the training queue's consumer drains its queue
+    assert gateway.detect_repetitions().succeeded == 3
     counts = _poller(gateway).drain()
     # Then the two queued examples are the same one, written once
     assert (counts.succeeded, counts.failed) == (2, 0)

@@ -124,6 +124,7 @@ class _ChainRun(Generic[T]):
         self.attempts: list[Attempt] = []
         self.out_of_time = False
         self._pending: list[asyncio.Future[None]] = []
+        self._settling: list[asyncio.Future[None]] = []
 
     async def through(
         self, specs: Sequence[ProviderSpec], request: GenerationRequest, parse: Callable[[str], T]
@@ -148,47 +149,53 @@ class _ChainRun(Generic[T]):
             self._record(spec, Outcome.CIRCUIT_OPEN, None, "circuit open: skipped without a call")
             return None
         admission = admission or Admission.ALLOW  # an unreadable circuit fails open
-        reservation = self._reserve(spec, request)
-        if reservation is False:
-            return None
-        generation: Generation | None = None
-        try:
-            for number in range(1, self.guards.retry.max_attempts + 1):
-                provider = None
-                if self.deadline.remaining() >= self.guards.retry.min_attempt_s:
-                    provider = get_provider(spec)  # built, its SDK imported, before the attempt's budget is cut
-                budget = min(spec.timeout_ms / 1000, self.deadline.remaining())
-                if provider is None or budget < self.guards.retry.min_attempt_s:
-                    self.out_of_time = True
-                    self._record(spec, Outcome.SKIPPED_DEADLINE, None, "not enough time left for an attempt")
-                    return None
-                started = time.perf_counter()
-                try:
-                    generation = await asyncio.wait_for(provider.generate(request), timeout=budget)
-                except TimeoutError:
-                    cut_by_deadline = budget < spec.timeout_ms / 1000
-                    self.out_of_time = self.out_of_time or cut_by_deadline
-                    failure = ProviderError(Outcome.TIMEOUT, f"no answer within {budget:.2f} s")
-                    # A timeout the deadline imposed says nothing of the provider's health.
-                    self._failed(spec, failure, started, admission, tell_breaker=not cut_by_deadline)
-                except ProviderError as exc:
-                    failure = exc
-                    self._failed(spec, failure, started, admission)
-                else:
-                    return self._answered(spec, generation, parse, started, admission)
-                delay = None if admission is Admission.PROBE else self._retry_delay(failure, number)
-                if delay is None:
-                    return None
-                await asyncio.sleep(delay)
-            return None
-        finally:
-            if self.guards.spend is not None and reservation:
-                self._later(self.guards.spend.settle, reservation, generation)
+        for number in range(1, self.guards.retry.max_attempts + 1):
+            provider = None
+            if self.deadline.remaining() >= self.guards.retry.min_attempt_s:
+                provider = get_provider(spec)  # built, its SDK imported, before the attempt's budget is cut
+            budget = min(spec.timeout_ms / 1000, self.deadline.remaining())
+            if provider is None or budget < self.guards.retry.min_attempt_s:
+                self.out_of_time = True
+                self._record(spec, Outcome.SKIPPED_DEADLINE, None, "not enough time left for an attempt")
+                return None
+            # Each attempt holds its own worst case and settles its own bill: a retried call is billed twice.
+            reservation = await self._reserve(spec, request)
+            if reservation is False:
+                return None
+            billed: Generation | None = None
+            unknown_bill = False
+            started = time.perf_counter()
+            try:
+                generation = await asyncio.wait_for(provider.generate(request), timeout=budget)
+            except TimeoutError:
+                cut_by_deadline = budget < spec.timeout_ms / 1000
+                self.out_of_time = self.out_of_time or cut_by_deadline
+                failure = ProviderError(Outcome.TIMEOUT, f"no answer within {budget:.2f} s")
+                unknown_bill = True
+                # A timeout the deadline imposed says nothing of the provider's health.
+                self._failed(spec, failure, started, admission, tell_breaker=not cut_by_deadline)
+            except ProviderError as exc:
+                failure, billed = exc, exc.billed
+                self._failed(spec, failure, started, admission)
+            else:
+                billed = generation  # billed even when `parse` then rejects the answer
+                return self._answered(spec, generation, parse, started, admission)
+            finally:
+                if self.guards.spend is not None and reservation:
+                    self._settling.append(self._later(self.guards.spend.settle, reservation, billed, unknown_bill))
+            delay = None if admission is Admission.PROBE else self._retry_delay(failure, number)
+            if delay is None:
+                return None
+            await asyncio.sleep(delay)
+        return None
 
-    def _reserve(self, spec: ProviderSpec, request: GenerationRequest) -> Reservation | Literal[False] | None:
+    async def _reserve(self, spec: ProviderSpec, request: GenerationRequest) -> Reservation | Literal[False] | None:
         """The spend cap's reservation (None without a cap); False when refused, recorded as an attempt."""
         if self.guards.spend is None:
             return None
+        if self._settling:  # an earlier attempt's settle releases room this one may need
+            await asyncio.gather(*self._settling, return_exceptions=True)
+            self._settling.clear()
         try:
             return self.guards.spend.reserve(spec, request)
         except SpendRefusedError as exc:
@@ -225,7 +232,7 @@ class _ChainRun(Generic[T]):
         admission: Admission,
         tell_breaker: bool = True,
     ) -> None:
-        self._record(spec, failure.outcome, started, failure.message)
+        self._record(spec, failure.outcome, started, failure.message, generation=failure.billed)
         board = self.guards.breakers
         if board is not None and tell_breaker:
             error = scrub(failure.message, self.secrets)
@@ -285,9 +292,11 @@ class _ChainRun(Generic[T]):
         last = self.attempts[-1]
         self.attempts[-1] = Attempt(last.provider, last.model, last.outcome, last.latency_ms, (last.error or "") + note)
 
-    def _later(self, call: Callable[..., None], *args: Any) -> None:
+    def _later(self, call: Callable[..., None], *args: Any) -> asyncio.Future[None]:
         """Run a shared-state write on a thread, overlapping the next provider call."""
-        self._pending.append(asyncio.ensure_future(asyncio.to_thread(call, *args)))
+        future = asyncio.ensure_future(asyncio.to_thread(call, *args))
+        self._pending.append(future)
+        return future
 
     async def flush(self) -> None:
         """Wait for the state writes: Lambda freezes the process once the answer is returned."""

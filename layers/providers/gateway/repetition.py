@@ -1,120 +1,117 @@
-"""Every answered route is stored; a prompt that repeats earlier ones of its topic becomes training data.
+"""The repetition detector: new interactions from the table's stream; a repeated prompt becomes training data.
 
-Storing and detecting run after the answer is known and never fail the request: a store or embedder
-failure is logged and counted, and the client still gets its answer.
+The training consumer function runs it on the interactions table's stream (INSERTs only), off the
+route's response path. For each new interaction, in stream order: embed its prompt, compare it with the
+embeddings of the topic's earlier interactions (REPETITION_WINDOW of them), store the embedding on the
+item and remove the prompt (`InteractionStore.settle`), and, when the prompt is at least
+SIMILARITY_THRESHOLD similar to one of them, queue a training example. Every step can run twice for
+the same record (stream redelivery) with the same outcome: the example's id is a hash of its content.
+
+A record that fails (an embedder or store error) is reported as a batch item failure: Lambda retries
+from it, then hands the batch to the on-failure destination (the training dead-letter queue).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import time
-from dataclasses import dataclass
+from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from gateway.embeddings import Embedder, cosine, decode_vector, encode_vector, get_embedder
+from gateway.errors import ConfigurationError
 from gateway.observability import logger, metrics
+from gateway.providers.base import short
 from gateway.redaction import Redactor
-from gateway.request_context import RequestContext
-from gateway.stores.interactions import Interaction, InteractionStore
+from gateway.settings import Settings, get_settings
+from gateway.stores.interactions import InteractionStore, NewInteraction
 from gateway.stores.queues import QueueSender
+from gateway.stores.secrets import ProviderKeys, load_provider_keys
 from gateway.training_example import TrainingExample
 
-EMBED_TIMEOUT_S = 2.0
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
+_loop: asyncio.AbstractEventLoop | None = None  # one per process: the Gemini embedder's client is kept per loop
 
 
-@dataclass(frozen=True)
-class Answered:
-    """One answered route, as it is stored."""
-
-    user_id: str
-    topic: str
-    language: str
-    prompt: str
-    answer: str
-    provider: str
-    model: str
-    input_tokens: int
-    output_tokens: int
-    cost_usd: float | None
-    cached: bool
-
-
-@dataclass(frozen=True)
-class Repetition:
-    similarity: float  # to the most similar earlier prompt of the topic; 0.0 when there is none
-    training_example_queued: bool
-
-
-async def record(answered: Answered, ctx: RequestContext) -> Repetition | None:
-    """Store the interaction and queue a training example when the prompt repeats; None when not stored."""
-    settings = ctx.settings
+def similarity_to_earlier(interaction: NewInteraction, settings: Settings, keys: ProviderKeys) -> float:
+    """Embed the prompt, settle the item, and return its highest similarity to the topic's earlier prompts."""
+    global _loop
     if not settings.interactions_table:
-        return None
-    try:
-        embedder = get_embedder(settings, ctx.keys)
-        vector = await _embed(embedder, answered.prompt, ctx)
-        store = InteractionStore(settings.interactions_table, settings.interaction_retention_s)
-        earlier = store.recent(answered.topic, settings.repetition_window) if vector else []
-        similarity = max(
-            (cosine(vector, decode_vector(e.embedding)) for e in earlier if vector and e.embedder == embedder.name),
-            default=0.0,
-        )
-        store.put(
-            Interaction(
-                topic=answered.topic,
-                user_id=answered.user_id,
-                request_id=ctx.request_id,
-                language=answered.language,
-                prompt_hash=hashlib.sha256(answered.prompt.encode()).hexdigest(),
-                answer=answered.answer,
-                provider=answered.provider,
-                model=answered.model,
-                input_tokens=answered.input_tokens,
-                output_tokens=answered.output_tokens,
-                cost_usd=answered.cost_usd,
-                cached=answered.cached,
-                embedder=embedder.name if vector else "none",
-                embedding=encode_vector(vector) if vector else b"",
-                created_at=time.time(),
-            )
-        )
-        queued = similarity >= settings.similarity_threshold and _queue_example(answered, similarity, ctx)
-        return Repetition(round(similarity, 4), queued)
-    except Exception as exc:
-        logger.warning("interaction not recorded", extra={"error": f"{type(exc).__name__}: {exc}"})
-        metrics.add_metric(name="InteractionsNotRecorded", unit=MetricUnit.Count, value=1)
-        return None
+        raise ConfigurationError("INTERACTIONS_TABLE is not set: new interactions cannot be compared")
+    if _loop is None:
+        _loop = asyncio.new_event_loop()
+    embedder = _loop.run_until_complete(_embedder(settings, keys))
+    vector = _loop.run_until_complete(embedder.embed(interaction.prompt))
+    store = InteractionStore(settings.interactions_table, settings.interaction_retention_s)
+    earlier = store.earlier(interaction.topic, interaction.sk, settings.repetition_window)
+    similarity = max(
+        (cosine(vector, decode_vector(e.embedding)) for e in earlier if e.embedder == embedder.name), default=0.0
+    )
+    if not store.settle(interaction.pk, interaction.sk, embedder.name, encode_vector(vector)):
+        logger.info("interaction expired before it was compared", extra={"sk": interaction.sk})
+    return similarity
 
 
-async def _embed(embedder: Embedder, prompt: str, ctx: RequestContext) -> list[float] | None:
-    """The prompt's embedding, or None (the interaction is then stored without one) on failure."""
-    budget = min(EMBED_TIMEOUT_S, ctx.deadline.remaining())
-    try:
-        return await asyncio.wait_for(embedder.embed(prompt), timeout=max(budget, 0.01))
-    except Exception as exc:
-        logger.warning("prompt not embedded", extra={"embedder": embedder.name, "error": f"{type(exc).__name__}"})
-        metrics.add_metric(name="EmbeddingsFailed", unit=MetricUnit.Count, value=1)
-        return None
+async def _embedder(settings: Settings, keys: ProviderKeys) -> Embedder:
+    return get_embedder(settings, keys)  # inside the loop: a Gemini client is bound to the running loop
 
 
-def _queue_example(answered: Answered, similarity: float, ctx: RequestContext) -> bool:
-    if not ctx.settings.training_queue_url:
-        return False
-    # Training data leaves the request for SQS, S3 and maybe a public dataset: secrets and personal data
-    # are redacted first, as they are before an error reaches a provider.
-    redactor = Redactor(ctx.keys.values())
+def queue_example(interaction: NewInteraction, similarity: float, settings: Settings, keys: ProviderKeys) -> str:
+    """Queue the interaction as a training example; its id."""
+    if not settings.training_queue_url:
+        raise ConfigurationError("TRAINING_QUEUE_URL is not set: a repeated prompt has nowhere to go")
+    redactor = Redactor(keys.values())  # the prompt was redacted when stored; the answer is redacted here
     example = TrainingExample.create(
-        topic=answered.topic,
-        language=answered.language,
-        prompt=redactor.text(answered.prompt),
-        answer=redactor.text(answered.answer),
-        provider=answered.provider,
-        model=answered.model,
+        topic=interaction.topic,
+        language=interaction.language,
+        prompt=redactor.text(interaction.prompt),
+        answer=redactor.text(interaction.answer),
+        provider=interaction.provider,
+        model=interaction.model,
         similarity=similarity,
     )
-    QueueSender(ctx.settings.training_queue_url).send(example.model_dump(mode="json"))
+    QueueSender(settings.training_queue_url).send(example.model_dump(mode="json"))
     metrics.add_metric(name="TrainingExamplesQueued", unit=MetricUnit.Count, value=1)
     logger.info("repeated prompt queued as a training example", extra={"example_id": example.example_id})
-    return True
+    return example.example_id
+
+
+def detect(record: DynamoDBRecord) -> float | None:
+    """Compare one new interaction with the earlier ones; its similarity (None for a record that is not an INSERT)."""
+    if record.event_name is None or record.event_name.name != "INSERT" or record.dynamodb is None:
+        return None  # the event source's filter lets only INSERTs through; settling is a MODIFY
+    image = record.dynamodb.new_image
+    if "embedding" in image:
+        return None  # embedded when written (a route function older than this detector): nothing to compare
+    interaction = NewInteraction.from_image(image)
+    settings = get_settings()
+    keys = load_provider_keys(settings)
+    similarity = similarity_to_earlier(interaction, settings, keys)
+    if similarity >= settings.similarity_threshold:
+        queue_example(interaction, similarity, settings, keys)
+    return similarity
+
+
+def handle_interactions_batch(event: dict[str, Any], context: LambdaContext | None) -> dict[str, Any]:
+    """Run the detector over a batch of stream records; failures are reported per record."""
+
+    def record_handler(record: DynamoDBRecord) -> float | None:
+        try:
+            return detect(record)
+        except Exception as exc:  # reported for a retry; said here, since the batch processor is silent
+            logger.warning(
+                "new interaction not compared",
+                extra={"sequence_number": record.dynamodb and record.dynamodb.sequence_number, "error": short(exc)},
+            )
+            raise
+
+    records = len(event.get("Records", []))
+    metrics.add_metric(name="InteractionsReceived", unit=MetricUnit.Count, value=records)
+    result = process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    failures = len(result.get("batchItemFailures", []))
+    if failures:
+        metrics.add_metric(name="InteractionsNotCompared", unit=MetricUnit.Count, value=failures)
+    return dict(result)

@@ -4,7 +4,8 @@
 2. The chain follows the configuration: simple prompts go to the sLM first when it is healthy; the
    cloud order comes from AI_PRIMARY_PROVIDER, AI_USE_VLLM_BACKUP and VLLM_TRAINED.
 3. An exact-match cache keyed by everything that changes the answer can answer instead, at no cost.
-4. Every answer is stored as an interaction; a repeated prompt becomes a training example.
+4. Every answer is stored as an interaction (one write); the repetition detector, off this path, turns
+   a repeated prompt into a training example.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any, Literal
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from gateway import repetition
+from gateway import recording
 from gateway.chain import run_chain
 from gateway.complexity import Complexity, score_complexity
 from gateway.contracts import ProviderAnswer, Usage, provider_answer_fields
@@ -94,18 +95,12 @@ class RoutingOut(BaseModel):
     reason: str
 
 
-class RepetitionOut(BaseModel):
-    similarity: float = Field(description="to the most similar earlier prompt of the same topic")
-    training_example_queued: bool
-
-
 class RouteResponse(ProviderAnswer):
     text: str
     topic: str
     language: str = Field(description="the language the answer was asked for")
     cached: bool = Field(description="served from the response cache, at no cost")
     routing: RoutingOut
-    repetition: RepetitionOut | None = None
 
 
 @dataclass(frozen=True)
@@ -261,8 +256,8 @@ async def answer(request: RouteRequest, ctx: RequestContext, *, cache: CacheMode
         if store is not None and cache != "off":
             _cache_put(store, key, {"text": text, "provider": fields["provider"], "model": fields["model"]}, settings)
     usage: Usage = fields["usage"]
-    repeated = await repetition.record(
-        repetition.Answered(
+    recording.record(
+        recording.Answered(
             user_id=request.user_id,
             topic=decision.topic,
             language=decision.language,
@@ -284,11 +279,6 @@ async def answer(request: RouteRequest, ctx: RequestContext, *, cache: CacheMode
         language=decision.language,
         cached=cached,
         routing=decision.routing(),
-        repetition=RepetitionOut(
-            similarity=repeated.similarity, training_example_queued=repeated.training_example_queued
-        )
-        if repeated is not None
-        else None,
         **fields,
     )
 

@@ -64,11 +64,17 @@ class SpendGuard:
             raise SpendRefusedError(f"the daily spend cap ({caps}) leaves no room for this call")
         return Reservation(spec, day, worst, list(limits))  # settled where reserved, nowhere else
 
-    def settle(self, reservation: Reservation, generation: Generation | None) -> None:
-        """Record the real cost (nothing when the call failed) and release the rest of the reservation."""
+    def settle(self, reservation: Reservation, generation: Generation | None, unknown: bool = False) -> None:
+        """Record one attempt's real cost and release the rest of its reservation.
+
+        `generation` is what the provider billed: its answer, or the usage of an answer it refused to pass on
+        (blocked, empty); None when no answer came (an error status), which costs nothing. `unknown`: the call
+        may have been billed but its usage never came (a timeout: the provider may well finish it), so the
+        reservation's worst case stays spent, and the cap cannot be passed by calls that time out.
+        """
         if not reservation.scopes:
             return
-        actual = 0.0
+        actual = reservation.amount if unknown else 0.0
         if generation is not None:
             actual = cost_usd(reservation.spec.model, generation.input_tokens, generation.output_tokens) or 0.0
         expires_at = int(time.time()) + RETENTION_S

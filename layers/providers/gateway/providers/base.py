@@ -57,6 +57,7 @@ class ProviderError(Exception):
     message: str
     status: int | None = None
     retry_after_s: float | None = field(default=None)
+    billed: Generation | None = None  # the usage of an answer that came but is refused (blocked, empty): it costs
 
     def __str__(self) -> str:
         return f"{self.outcome}: {self.message}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from huggingface_hub import AsyncInferenceClient
+from huggingface_hub import AsyncInferenceClient, constants
 from huggingface_hub.errors import HfHubHTTPError
 
 from gateway.providers.base import (
@@ -17,6 +17,14 @@ from gateway.providers.base import (
     parse_retry_after,
     short,
 )
+
+# huggingface_hub names the AI coding agent it detects in each request's user agent. To detect one, a process's
+# first call fetches `https://huggingface.co/api/agent-harnesses` synchronously, through a second (sync) HTTP
+# client: it blocks the event loop for a round trip to the Hub, or up to 3 s where there is no route to it. The
+# list is then cached under HF_HOME (~/.cache/huggingface), which Lambda cannot write (only /tmp is writable),
+# so every cold start fetches it again. That is telemetry about an agent no Lambda runs under: off, as
+# `HF_HUB_DISABLE_TELEMETRY=1` would turn it off (the flag is read at each call; the environment only at import).
+constants.HF_HUB_DISABLE_TELEMETRY = True
 
 
 class HuggingFaceProvider:
@@ -50,20 +58,22 @@ class HuggingFaceProvider:
             )
         except Exception as exc:
             raise _classify(exc) from exc
-        if not output.choices:
-            raise ProviderError(Outcome.EMPTY_RESPONSE, "no choices in the answer")
-        choice = output.choices[0]
-        if choice.finish_reason == "content_filter":
-            raise ProviderError(Outcome.BLOCKED, "answer blocked: content_filter")
-        text = choice.message.content if choice.message else None
-        if not text:
-            raise ProviderError(Outcome.EMPTY_RESPONSE, f"choice has no content (finish reason {choice.finish_reason})")
         usage = output.usage
-        return Generation(
-            text=text,
+        billed = Generation(  # a blocked or empty answer is billed too: its usage goes with the error
+            text="",
             input_tokens=(usage.prompt_tokens or 0) if usage else 0,
             output_tokens=(usage.completion_tokens or 0) if usage else 0,
         )
+        if not output.choices:
+            raise ProviderError(Outcome.EMPTY_RESPONSE, "no choices in the answer", billed=billed)
+        choice = output.choices[0]
+        if choice.finish_reason == "content_filter":
+            raise ProviderError(Outcome.BLOCKED, "answer blocked: content_filter", billed=billed)
+        text = choice.message.content if choice.message else None
+        if not text:
+            message = f"choice has no content (finish reason {choice.finish_reason})"
+            raise ProviderError(Outcome.EMPTY_RESPONSE, message, billed=billed)
+        return Generation(text=text, input_tokens=billed.input_tokens, output_tokens=billed.output_tokens)
 
     async def probe(self) -> None:
         await self.generate(GenerationRequest(prompt="ping", max_output_tokens=1))

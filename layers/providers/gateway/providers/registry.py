@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
 
+from gateway.coldstart import loading
 from gateway.providers.base import Provider
 from gateway.settings import Settings
 from gateway.stores.secrets import ProviderKeys
@@ -86,7 +87,8 @@ def get_provider(spec: ProviderSpec) -> Provider:
     per_loop = _clients.setdefault(asyncio.get_running_loop(), {})
     provider = per_loop.get(spec)
     if provider is None:
-        provider = per_loop[spec] = _build(spec)
+        with loading(f"provider {spec.name}"):  # the SDK's modules and the client live as long as the process
+            provider = per_loop[spec] = _build(spec)
     return provider
 
 

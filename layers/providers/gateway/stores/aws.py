@@ -3,6 +3,11 @@
 boto3 (and botocore) are imported here, lazily, so a request that touches no AWS service, such as
 `GET /health`, never pays for them, and a function builds one DynamoDB resource however many tables
 it uses (each resource or client loads its service model: tens of milliseconds at a cold start).
+
+Every client comes from boto3's default session, the Secrets Manager client behind the provider keys
+included: a session loads botocore's endpoint and partition data and lists its service models once, so a
+second session (Powertools' default secrets provider makes its own) would do it all again on the first
+request (60-80 ms here). Each is built inside `coldstart.loading()`: what it loads lives as long as the process.
 """
 
 from __future__ import annotations
@@ -10,7 +15,10 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from gateway.coldstart import loading
+
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
     from mypy_boto3_dynamodb import DynamoDBServiceResource
     from mypy_boto3_dynamodb.service_resource import Table
     from mypy_boto3_s3 import S3Client
@@ -19,9 +27,10 @@ if TYPE_CHECKING:
 
 @lru_cache(maxsize=1)
 def _dynamodb() -> DynamoDBServiceResource:
-    import boto3
+    with loading("dynamodb"):
+        import boto3
 
-    return boto3.resource("dynamodb")
+        return boto3.resource("dynamodb")
 
 
 @lru_cache(maxsize=32)
@@ -31,16 +40,28 @@ def dynamodb_table(name: str) -> Table:
 
 @lru_cache(maxsize=1)
 def sqs_client() -> SQSClient:
-    import boto3
+    with loading("sqs"):
+        import boto3
 
-    return boto3.client("sqs")
+        return boto3.client("sqs")
 
 
 @lru_cache(maxsize=1)
 def s3_client() -> S3Client:
-    import boto3
+    with loading("s3"):
+        import boto3
 
-    return boto3.client("s3")
+        return boto3.client("s3")
+
+
+@lru_cache(maxsize=1)
+def secrets_provider() -> SecretsProvider:
+    """Powertools' Secrets Manager provider (its cache of values included), on the default session's client."""
+    with loading("secretsmanager"):
+        import boto3
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+        return SecretsProvider(boto3_client=boto3.client("secretsmanager"))
 
 
 def is_conditional_failure(exc: BaseException) -> bool:
@@ -51,6 +72,6 @@ def is_conditional_failure(exc: BaseException) -> bool:
 
 
 def clear_clients() -> None:
-    """Forget every client (tests that start a new moto backend call this)."""
-    for cached in (_dynamodb, dynamodb_table, sqs_client, s3_client):
+    """Forget every client and the secrets provider's cache (tests that start a new moto backend call this)."""
+    for cached in (_dynamodb, dynamodb_table, sqs_client, s3_client, secrets_provider):
         cached.cache_clear()

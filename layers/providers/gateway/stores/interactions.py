@@ -1,29 +1,32 @@
 """Every answered route, in DynamoDB, kept for a retention period; read back newest first per topic.
 
-Items are keyed `pk = topic#<topic>`, `sk = <epoch ms>#<random>`, so the recent interactions of a
-topic are one Query. The prompt itself is not stored: its SHA-256 and its embedding are.
+Items are keyed `pk = topic#<topic>`, `sk = <epoch ms>#<random>`, so the interactions of a topic before
+a given one are one Query. The route writes an item with the redacted prompt; the repetition detector,
+fed by the table's stream, then adds the prompt's embedding and removes the prompt (`settle`), so a
+settled item keeps only the prompt's SHA-256 and its embedding.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from gateway.stores.aws import dynamodb_table
-
-if TYPE_CHECKING:
-    pass
+from gateway.stores.aws import dynamodb_table, is_conditional_failure
 
 
 @dataclass(frozen=True)
 class Interaction:
+    """One answered route, as the route function writes it."""
+
     topic: str
     user_id: str
     request_id: str
     language: str
+    prompt: str  # redacted; removed once the repetition detector has embedded it
     prompt_hash: str
     answer: str
     provider: str
@@ -32,9 +35,31 @@ class Interaction:
     output_tokens: int
     cost_usd: float | None
     cached: bool
-    embedder: str
-    embedding: bytes
     created_at: float
+
+
+@dataclass(frozen=True)
+class NewInteraction:
+    """What the repetition detector reads of a new item (from the stream's image of it)."""
+
+    pk: str
+    sk: str
+    topic: str
+    language: str
+    prompt: str
+    answer: str
+    provider: str
+    model: str
+
+    @classmethod
+    def from_image(cls, image: Mapping[str, Any]) -> NewInteraction:
+        """The interaction of a stream record's new image; ValueError naming what is missing when it is not one."""
+        fields = ("pk", "sk", "topic", "language", "prompt", "answer", "provider", "model")
+        values = {name: image.get(name) for name in fields}
+        wrong = [name for name, value in values.items() if not isinstance(value, str) or not value]
+        if wrong:
+            raise ValueError(f"not an interaction: no {', '.join(wrong)}")
+        return cls(**values)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -59,6 +84,7 @@ class InteractionStore:
             "user_id": interaction.user_id,
             "request_id": interaction.request_id,
             "language": interaction.language,
+            "prompt": interaction.prompt,
             "prompt_hash": interaction.prompt_hash,
             "answer": interaction.answer,
             "provider": interaction.provider,
@@ -66,24 +92,22 @@ class InteractionStore:
             "input_tokens": interaction.input_tokens,
             "output_tokens": interaction.output_tokens,
             "cached": interaction.cached,
-            "embedder": interaction.embedder,
             "created_at": int(interaction.created_at),
             "expires_at": int(interaction.created_at) + self._retention_s,
         }
-        if interaction.embedding:
-            item["embedding"] = interaction.embedding
         if interaction.cost_usd is not None:
             item["cost_usd"] = Decimal(str(interaction.cost_usd))
         self._table.put_item(Item=item)
 
-    def recent(self, topic: str, limit: int) -> list[StoredEmbedding]:
-        """The embeddings of the topic's `limit` most recent interactions that have not expired."""
+    def earlier(self, topic: str, before_sk: str, limit: int) -> list[StoredEmbedding]:
+        """The embeddings of the topic's `limit` interactions just before `before_sk` that have not expired."""
         answer = self._table.query(
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": f"topic#{topic}"},
+            KeyConditionExpression="pk = :pk AND sk < :sk",
+            ExpressionAttributeValues={":pk": f"topic#{topic}", ":sk": before_sk},
             ScanIndexForward=False,
             Limit=limit,
             ProjectionExpression="prompt_hash, embedder, embedding, expires_at",
+            ConsistentRead=True,  # the record just before this one in the batch was settled milliseconds ago
         )
         now = time.time()
         found = []
@@ -92,6 +116,21 @@ class InteractionStore:
                 continue  # DynamoDB deletes expired items only eventually
             raw = item.get("embedding")
             data = getattr(raw, "value", raw)  # boto3 reads binary attributes as a Binary wrapper
-            if isinstance(data, bytes | bytearray):
+            if isinstance(data, bytes | bytearray):  # items not yet settled have none
                 found.append(StoredEmbedding(str(item["prompt_hash"]), str(item["embedder"]), bytes(data)))
         return found
+
+    def settle(self, pk: str, sk: str, embedder: str, embedding: bytes) -> bool:
+        """Store the prompt's embedding and remove the prompt; False when the item is gone (expired)."""
+        try:
+            self._table.update_item(
+                Key={"pk": pk, "sk": sk},
+                UpdateExpression="SET embedder = :embedder, embedding = :embedding REMOVE prompt",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":embedder": embedder, ":embedding": embedding},
+            )
+        except Exception as exc:
+            if is_conditional_failure(exc):
+                return False
+            raise
+        return True

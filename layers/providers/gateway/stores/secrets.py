@@ -1,4 +1,4 @@
-"""Provider keys from the one Secrets Manager secret, through Powertools parameters (cached).
+"""Provider keys from the one Secrets Manager secret, through a Powertools parameters provider (cached).
 
 In local mode, environment variables override the secret, so a developer can bring their own keys.
 """
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from gateway.errors import ConfigurationError
 from gateway.settings import Settings
+from gateway.stores.aws import secrets_provider
 
 REQUIRED_KEYS = ("GEMINI_API_KEY", "HUGGINGFACE_API_KEY")
 OPTIONAL_KEYS = ("SLM_AUTH_BEARER",)
@@ -36,7 +37,7 @@ def _read_secret(name: str, max_age: int) -> dict[str, str]:
     from aws_lambda_powertools.utilities import parameters  # imports boto3: only when a secret is read
 
     try:
-        raw = parameters.get_secret(name, max_age=max_age)
+        raw = secrets_provider().get(name, max_age=max_age)
     except parameters.exceptions.GetParameterError as exc:
         reason = type(exc.__cause__).__name__ if exc.__cause__ else "unreadable"
         raise ConfigurationError(f"provider secret {name!r} could not be read ({reason})") from None

@@ -1,15 +1,20 @@
 """The daily spend ledger in DynamoDB: reserve the worst case before a call, settle the real cost after.
 
-One item per day and scope (`spend#<YYYY-MM-DD>#<scope>`, scope `all` or a provider). `committed` is
+One item per day and scope (`spend-units#<YYYY-MM-DD>#<scope>`, scope `all` or a provider). `committed` is
 settled spend plus open reservations; a reservation is a conditional write that succeeds only while
 `committed + amount <= limit`, and all scopes of one call are reserved in one transaction. So a burst
 of concurrent requests cannot push `committed` past the cap, whatever the interleaving.
+
+Amounts are stored as integers of 1e-10 USD: exact sums, and no number written in exponent form (a
+decimal that returns to zero, `0E-10`, is no number to moto). A reservation rounds up, a real cost to
+the nearest unit, so a call's cost never exceeds its reservation. (Earlier ledgers, `spend#...` items in
+USD, are never read as units: a stack upgraded during a day counts that day's spend from the upgrade.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from gateway.stores.aws import dynamodb_table, is_conditional_failure
@@ -18,15 +23,15 @@ if TYPE_CHECKING:
     pass
 
 RETENTION_S = 35 * 24 * 3600
-_PRECISION = Decimal("0.0000000001")
+UNITS_PER_USD = 10**10
 
 
-def _usd(value: float) -> Decimal:
-    return Decimal(str(value)).quantize(_PRECISION)
+def _units(usd: float, rounding: str = ROUND_HALF_UP) -> int:
+    return int((Decimal(str(usd)) * UNITS_PER_USD).to_integral_value(rounding=rounding))
 
 
 def ledger_key(day: str, scope: str) -> str:
-    return f"spend#{day}#{scope}"
+    return f"spend-units#{day}#{scope}"
 
 
 class SpendLedgerStore:
@@ -36,10 +41,10 @@ class SpendLedgerStore:
 
     def reserve(self, day: str, limits: Mapping[str, float], amount: float, expires_at: int) -> bool:
         """Reserve `amount` USD in every scope at once; False when any scope's limit would be passed."""
-        reservation = _usd(amount)
+        reservation = _units(amount, ROUND_CEILING)
         updates: list[dict[str, Any]] = []
         for scope, limit in limits.items():
-            headroom = _usd(limit) - reservation
+            headroom = _units(limit, ROUND_FLOOR) - reservation
             if headroom < 0:
                 return False
             updates.append(
@@ -52,7 +57,7 @@ class SpendLedgerStore:
                         ),
                         "ConditionExpression": "attribute_not_exists(committed) OR committed <= :headroom",
                         "ExpressionAttributeValues": {
-                            ":zero": Decimal(0),
+                            ":zero": 0,
                             ":amount": reservation,
                             ":headroom": headroom,
                             ":exp": expires_at,
@@ -78,8 +83,8 @@ class SpendLedgerStore:
                 Key={"pk": ledger_key(day, scope)},
                 UpdateExpression="ADD committed :delta, spent :actual, calls :one SET expires_at = :exp",
                 ExpressionAttributeValues={
-                    ":delta": _usd(actual) - _usd(reserved),
-                    ":actual": _usd(actual),
+                    ":delta": _units(actual) - _units(reserved, ROUND_CEILING),
+                    ":actual": _units(actual),
                     ":one": 1,
                     ":exp": expires_at,
                 },
@@ -97,7 +102,7 @@ class SpendLedgerStore:
         for scope in scopes:
             item = found.get(ledger_key(day, scope), {})
             totals[scope] = {
-                "spent_usd": float(str(item.get("spent", 0))),
-                "committed_usd": float(str(item.get("committed", 0))),
+                "spent_usd": int(Decimal(str(item.get("spent", 0)))) / UNITS_PER_USD,
+                "committed_usd": int(Decimal(str(item.get("committed", 0)))) / UNITS_PER_USD,
             }
         return totals
