@@ -185,10 +185,15 @@ def ensure_litellm() -> Path | None:
 def child_environment(stack_env: dict[str, str]) -> dict[str, str]:
     """A minimal environment, as Lambda's is: no provider keys or proxies from the caller's shell.
 
-    Every provider base URL is the emulator's and AWS_ENDPOINT_URL the moto server's, both on loopback.
+    Every provider base URL is the emulator's and AWS_ENDPOINT_URL the moto server's, both on loopback; the
+    template's constant Globals (e.g. PYDANTIC_DISABLE_PLUGINS) are set as in every deployed function.
     """
+    from dev.aws_stack import load_template
+
+    globals_env = load_template()["Globals"]["Function"]["Environment"]["Variables"]
+    constants = {key: value for key, value in globals_env.items() if isinstance(value, str)}
     base = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "TMPDIR") if key in os.environ}
-    return {**base, **stack_env}
+    return {**base, **constants, **stack_env}
 
 
 def run_child(
