@@ -8,6 +8,7 @@ from typing import Any
 import boto3
 import pytest
 
+from dev.lambda_runtime import LocalLambdaContext
 from dev.stream_poller import StreamPoller
 from tests.conftest import Gateway, load_event
 
@@ -123,3 +124,14 @@ def test_an_interaction_embedded_when_written_is_not_compared_again(gateway: Gat
     # Then it succeeds without a comparison (it was compared when written), rather than failing to the DLQ
     assert result == {"batchItemFailures": []}
     assert _queue(gateway, "TrainingQueue") == []
+
+
+def test_a_record_the_invocation_has_no_time_left_for_is_retried_not_timed_out(gateway: Gateway) -> None:
+    # Given a new interaction, and an invocation with about a second left (less than its writes need)
+    event = load_event("dynamodb_new_interaction")
+    context = LocalLambdaContext(function_name="training_consumer", timeout_s=1.0)
+    # When the stream delivers it
+    result = gateway.invoke("training_consumer", event, context)
+    # Then the record fails at once, for Lambda to retry from it, instead of the invocation timing out
+    sequence = event["Records"][0]["dynamodb"]["SequenceNumber"]
+    assert result == {"batchItemFailures": [{"itemIdentifier": sequence}]}

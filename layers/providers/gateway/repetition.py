@@ -8,12 +8,16 @@ SIMILARITY_THRESHOLD similar to one of them, queue a training example. Every ste
 the same record (stream redelivery) with the same outcome: the example's id is a hash of its content.
 
 A record that fails (an embedder or store error) is reported as a batch item failure: Lambda retries
-from it, then hands the batch to the on-failure destination (the training dead-letter queue).
+from it, then hands the batch to the on-failure destination (`InteractionsFailureQueue`). Each embedding
+has a time budget, and a record the invocation has no time left for fails at once, so that a slow embedder
+makes the batch resume where it stopped rather than time the whole invocation out.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -33,18 +37,25 @@ from gateway.stores.secrets import ProviderKeys, load_provider_keys
 from gateway.training_example import TrainingExample
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
+EMBED_TIMEOUT_S = 5.0  # one embedding at most (Gemini's; the local embedder takes a fraction of a millisecond)
+WRITES_RESERVE_S = 2.0  # kept back for the record's writes (settle, queue) after its embedding
 _loop: asyncio.AbstractEventLoop | None = None  # one per process: the Gemini embedder's client is kept per loop
 
 
-def similarity_to_earlier(interaction: NewInteraction, settings: Settings, keys: ProviderKeys) -> float:
+def similarity_to_earlier(
+    interaction: NewInteraction, settings: Settings, keys: ProviderKeys, remaining_s: Callable[[], float]
+) -> float:
     """Embed the prompt, settle the item, and return its highest similarity to the topic's earlier prompts."""
     global _loop
     if not settings.interactions_table:
         raise ConfigurationError("INTERACTIONS_TABLE is not set: new interactions cannot be compared")
+    budget = min(EMBED_TIMEOUT_S, remaining_s() - WRITES_RESERVE_S)
+    if budget <= 0:
+        raise TimeoutError("no time left in this invocation to compare the interaction; the next one will")
     if _loop is None:
         _loop = asyncio.new_event_loop()
     embedder = _loop.run_until_complete(_embedder(settings, keys))
-    vector = _loop.run_until_complete(embedder.embed(interaction.prompt))
+    vector = _loop.run_until_complete(asyncio.wait_for(embedder.embed(interaction.prompt), timeout=budget))
     store = InteractionStore(settings.interactions_table, settings.interaction_retention_s)
     earlier = store.earlier(interaction.topic, interaction.sk, settings.repetition_window)
     similarity = max(
@@ -79,8 +90,11 @@ def queue_example(interaction: NewInteraction, similarity: float, settings: Sett
     return example.example_id
 
 
-def detect(record: DynamoDBRecord) -> float | None:
-    """Compare one new interaction with the earlier ones; its similarity (None for a record that is not an INSERT)."""
+def detect(record: DynamoDBRecord, remaining_s: Callable[[], float] = lambda: math.inf) -> float | None:
+    """Compare one new interaction with the earlier ones; its similarity (None for a record that is not an INSERT).
+
+    `remaining_s`: the seconds the invocation has left.
+    """
     if record.event_name is None or record.event_name.name != "INSERT" or record.dynamodb is None:
         return None  # the event source's filter lets only INSERTs through; settling is a MODIFY
     image = record.dynamodb.new_image
@@ -89,7 +103,7 @@ def detect(record: DynamoDBRecord) -> float | None:
     interaction = NewInteraction.from_image(image)
     settings = get_settings()
     keys = load_provider_keys(settings)
-    similarity = similarity_to_earlier(interaction, settings, keys)
+    similarity = similarity_to_earlier(interaction, settings, keys, remaining_s)
     if similarity >= settings.similarity_threshold:
         queue_example(interaction, similarity, settings, keys)
     return similarity
@@ -98,9 +112,12 @@ def detect(record: DynamoDBRecord) -> float | None:
 def handle_interactions_batch(event: dict[str, Any], context: LambdaContext | None) -> dict[str, Any]:
     """Run the detector over a batch of stream records; failures are reported per record."""
 
+    def remaining_s() -> float:
+        return context.get_remaining_time_in_millis() / 1000 if context is not None else math.inf
+
     def record_handler(record: DynamoDBRecord) -> float | None:
         try:
-            return detect(record)
+            return detect(record, remaining_s)
         except Exception as exc:  # reported for a retry; said here, since the batch processor is silent
             logger.warning(
                 "new interaction not compared",
