@@ -36,11 +36,11 @@ class Answered:
     cached: bool
 
 
-def record(answered: Answered, ctx: RequestContext) -> bool:
-    """Store the interaction; False (logged and counted) when it is not stored or no table is configured."""
+def record(answered: Answered, ctx: RequestContext) -> None:
+    """Store the interaction (when a table is configured); a failure is logged and counted, never raised."""
     settings = ctx.settings
     if not settings.interactions_table:
-        return False
+        return
     try:
         InteractionStore(settings.interactions_table, settings.interaction_retention_s).put(
             Interaction(
@@ -65,5 +65,3 @@ def record(answered: Answered, ctx: RequestContext) -> bool:
     except Exception as exc:
         logger.warning("interaction not recorded", extra={"error": f"{type(exc).__name__}: {exc}"})
         metrics.add_metric(name="InteractionsNotRecorded", unit=MetricUnit.Count, value=1)
-        return False
-    return True

@@ -66,7 +66,6 @@ class NewInteraction:
 class StoredEmbedding:
     """What repetition detection reads back of an earlier interaction."""
 
-    prompt_hash: str
     embedder: str
     embedding: bytes
 
@@ -106,7 +105,7 @@ class InteractionStore:
             ExpressionAttributeValues={":pk": f"topic#{topic}", ":sk": before_sk},
             ScanIndexForward=False,
             Limit=limit,
-            ProjectionExpression="prompt_hash, embedder, embedding, expires_at",
+            ProjectionExpression="embedder, embedding, expires_at",
             ConsistentRead=True,  # the record just before this one in the batch was settled milliseconds ago
         )
         now = time.time()
@@ -117,7 +116,7 @@ class InteractionStore:
             raw = item.get("embedding")
             data = getattr(raw, "value", raw)  # boto3 reads binary attributes as a Binary wrapper
             if isinstance(data, bytes | bytearray):  # items not yet settled have none
-                found.append(StoredEmbedding(str(item["prompt_hash"]), str(item["embedder"]), bytes(data)))
+                found.append(StoredEmbedding(str(item["embedder"]), bytes(data)))
         return found
 
     def settle(self, pk: str, sk: str, embedder: str, embedding: bytes) -> bool:
