@@ -1,19 +1,26 @@
 # Everyday targets. `make run` starts the whole gateway locally; `make test` runs the full suite.
+# Everything runs on python3.12, the Lambda runtime's Python (scripts/python312.sh finds it; PY=... overrides).
 SHELL := /bin/bash
-PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
 FUNCTION ?= route
 EVENT ?= events/$(FUNCTION).json
+PYTEST := $(BIN)/pytest -n 2 --durations=10
 
-.PHONY: setup run test lint typecheck unit pytest template build bench invoke openapi clean
+.PHONY: setup run test lint typecheck architecture unit integration e2e pytest template build bench invoke openapi clean
 
-$(BIN)/python: requirements-dev.txt layers/providers/requirements.txt
-	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+# A stamp inside the venv, not the venv's python (a symlink: touching it would touch the system's interpreter).
+# A venv made by another Python than 3.12 is made again.
+$(STAMP): requirements-dev.txt layers/providers/requirements.txt
+	@py="$$(scripts/python312.sh)" || exit 1; \
+	if ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' 2>/dev/null; then \
+		echo "creating $(VENV) with $$py"; rm -rf $(VENV); "$$py" -m venv $(VENV); \
+	fi
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	touch $(BIN)/python
+	touch $(STAMP)
 
-setup: $(BIN)/python  ## create .venv with the pinned runtime and dev dependencies
+setup: $(STAMP)  ## create .venv (python3.12) with the pinned runtime and dev dependencies
 
 run: setup  ## the whole gateway on http://127.0.0.1:3000 (moto + provider emulator + local API)
 	$(BIN)/python -m dev.run_local
@@ -21,18 +28,32 @@ run: setup  ## the whole gateway on http://127.0.0.1:3000 (moto + provider emula
 invoke: setup  ## call one handler with an event file, like `sam local invoke`: make invoke FUNCTION=route EVENT=events/route.json
 	$(BIN)/python -m dev.invoke $(FUNCTION) $(EVENT)
 
-lint: setup  ## ruff and mypy
+lint: typecheck architecture  ## ruff (lint and format), mypy strict, and the dependency rule (import-linter)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+typecheck: setup  ## mypy --strict over the layer, functions, dev, tests, bench and scripts
 	$(BIN)/mypy
 
-pytest: setup  ## unit, integration and end-to-end tests
-	$(BIN)/pytest -n 2 --durations=10
+architecture: setup  ## the rooms' dependency rule (docs/architecture.md), checked by import-linter
+	PYTHONPATH=layers/providers $(BIN)/lint-imports --no-cache
 
-template:  ## sam validate --lint, cfn-lint and sam build (in .venv-sam)
+unit: setup  ## fast tests that start no server and no moto (tests/unit, tests/geometry, tests/error_analysis, ...)
+	$(PYTEST) -m "not integration and not e2e"
+
+integration: setup  ## tests through the real handlers against moto and the provider emulator
+	$(PYTEST) -m "integration and not e2e"
+
+e2e: setup  ## tests that start the local stack (`make run`'s processes) and call it over HTTP
+	$(PYTEST) -m e2e
+
+pytest: setup  ## every test: unit, integration and end-to-end
+	$(PYTEST)
+
+template:  ## sam validate --lint, cfn-lint, sam build and the built layer's checks (in .venv-sam)
 	scripts/check_template.sh
 
-build: template  ## sam build (the checked build of the template)
+build: template  ## sam build (the checked build of the template, into .aws-sam/build)
 
 test: lint template pytest  ## the full suite, as CI runs it
 
@@ -43,4 +64,4 @@ bench: setup  ## benchmarks under bench/
 	@for script in bench/*.py; do name=$$(basename $$script .py); [ "$$name" = __init__ ] && continue; echo "== bench.$$name"; $(BIN)/python -m bench.$$name || exit 1; done
 
 clean:
-	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

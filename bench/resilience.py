@@ -47,18 +47,19 @@ def main() -> int:
 
 
 async def _measure(failing_slm_url: str, rounds: int) -> None:
-    from gateway.breaker import BreakerBoard, BreakerConfig
-    from gateway.chain import Deadline, run_chain
+    from gateway.config.keys import load_provider_keys
+    from gateway.config.settings import get_settings
+    from gateway.core.deadline import Deadline
     from gateway.providers import registry
-    from gateway.providers.base import GenerationRequest
-    from gateway.resilience import Resilience, resilience_for
-    from gateway.settings import get_settings
+    from gateway.providers.base import GenerationRequest, ProviderSpec
+    from gateway.resilience.breaker import BreakerBoard, BreakerConfig
+    from gateway.resilience.chain import run_chain
+    from gateway.resilience.guards import Resilience, resilience_for
     from gateway.stores.breakers import BreakerStore, breaker_key
-    from gateway.stores.secrets import load_provider_keys
 
     settings = get_settings()
     keys = load_provider_keys(settings)
-    slm, gemini = registry.slm(settings, keys), registry.gemini(settings, keys)
+    slm, gemini = registry.spec("slm", settings, keys), registry.spec("gemini", settings, keys)
     failing_slm = replace(slm, base_url=failing_slm_url)  # an emulator of its own that answers 503 at once
     hop_guards = resilience_for(settings)
     # The skip series: a board whose cache holds the sLM's open circuit (its state already read).
@@ -70,7 +71,7 @@ async def _measure(failing_slm_url: str, rounds: int) -> None:
 
     request = GenerationRequest(prompt="hello", max_output_tokens=64)
 
-    async def once(specs: list[registry.ProviderSpec], guards: Resilience) -> float:
+    async def once(specs: list[ProviderSpec], guards: Resilience) -> float:
         """The gateway's own time: the chain's wall time less every provider call (as attempts record them)."""
         started = time.perf_counter()
         result = await run_chain(specs, request, str, Deadline.for_request(None), resilience=guards)

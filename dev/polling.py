@@ -6,12 +6,10 @@ Dev-only: not part of the Lambda layer.
 from __future__ import annotations
 
 import threading
-from typing import Generic, Self, TypeVar
-
-CountsT = TypeVar("CountsT")
+from typing import Self
 
 
-class Poller(Generic[CountsT]):
+class Poller[CountsT]:
     """A source polled for one function; subclasses read it in `poll_once` and keep `counts`."""
 
     thread_name = "poller"

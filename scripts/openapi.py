@@ -6,7 +6,7 @@
 Each function's `app.py` is imported the way the local runtime imports it (`dev.lambda_runtime`); functions
 without HTTP routes (the training consumer) have no document. FastAPI documents the request and answer
 models; this script adds what FastAPI cannot see: the gateway's one error shape
-(`{"error": {"code", "message", "request_id", "details"?}}`, see `gateway.web.error_response`) in place
+(`{"error": {"code", "message", "request_id", "details"?}}`, see `gateway.http.errors.error_response`) in place
 of FastAPI's default 422 body, and the error statuses each operation can answer with:
 
 - 422 (`validation_error`, `invalid_request`) for every operation that takes input;
@@ -74,8 +74,8 @@ def function_apps() -> dict[str, FastAPI]:
 
 
 def _error_statuses() -> dict[int, list[str]]:
-    """The gateway's error codes by HTTP status, from its domain errors (`gateway.errors`)."""
-    from gateway import errors
+    """The gateway's error codes by HTTP status, from its domain errors (`gateway.core.errors`)."""
+    from gateway.core import errors
 
     by_status: dict[int, list[str]] = {422: ["validation_error"]}
     for error in (
@@ -100,7 +100,7 @@ _DESCRIPTIONS = {
 
 
 def _statuses_for(route: APIRoute) -> list[int]:
-    from gateway.contracts import ProviderAnswer
+    from gateway.endpoints.answers import ProviderAnswer
 
     statuses = []
     has_input = route.body_field is not None or bool(route.dependant.query_params or route.dependant.path_params)

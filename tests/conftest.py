@@ -25,24 +25,18 @@ from dev.stream_poller import StreamCounts, StreamPoller
 
 use_layer()
 
+from gateway.config.settings import ENVIRONMENT_NAMES  # noqa: E402 - the layer goes on sys.path first
+from gateway.providers.registry import PROVIDERS  # noqa: E402
+
 EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
-# Everything the gateway reads from the environment, cleared so a developer's shell cannot leak in.
+# Everything the gateway reads from the environment (its settings, and the providers' keys that local mode
+# reads), cleared so a developer's shell cannot leak in.
 GATEWAY_VARIABLES = (
-    "GATEWAY_MODE", "PROVIDER_SECRET_NAME", "PROVIDER_STATE_TABLE", "JOBS_TABLE", "CACHE_TABLE", "ROUTE_JOBS_QUEUE_URL",
-    "GEMINI_API_KEY", "GEMINI_MODEL", "GEMINI_BASE_URL", "HUGGINGFACE_API_KEY", "VLLM_API_KEY", "VLLM_MODEL",
-    "HF_POINT_GENERATOR_MODEL", "HF_BASE_URL", "SLM_MODE", "SLM_ENDPOINT_URL", "SLM_AUTH_BEARER",
-    "SLM_TIMEOUT_MS", "PROVIDER_TIMEOUT_MS", "MAX_BODY_BYTES", "MAX_POINTS", "AWS_ENDPOINT_URL", "AWS_PROFILE",
-    "RETRY_MAX_ATTEMPTS", "RETRY_BASE_DELAY_MS", "RETRY_MAX_DELAY_MS", "MIN_ATTEMPT_MS", "BREAKER_FAILURE_THRESHOLD",
-    "BREAKER_FAILURE_RATE", "BREAKER_MIN_REQUESTS", "BREAKER_WINDOW_SECONDS", "BREAKER_COOLDOWN_SECONDS",
-    "BREAKER_CACHE_MS", "AI_DAILY_COST_LIMIT", "AI_DAILY_COST_LIMIT_GEMINI", "AI_DAILY_COST_LIMIT_HUGGINGFACE",
-    "ERROR_CACHE_TTL_SECONDS",
-    "AI_PRIMARY_PROVIDER", "AI_USE_VLLM_BACKUP", "VLLM_TRAINED", "ROUTE_TOPICS", "COMPLEXITY_THRESHOLD",
-    "CACHE_TTL_SECONDS", "SIMILARITY_THRESHOLD", "REPETITION_WINDOW", "INTERACTION_RETENTION_SECONDS",
-    "EMBEDDING_PROVIDER", "GEMINI_EMBEDDING_MODEL", "INTERACTIONS_TABLE", "TRAINING_QUEUE_URL", "IDEMPOTENCY_TABLE",
-    "JOB_MAX_RECEIVES", "DATASET_BUCKET", "DATASET_PREFIX", "HF_DATASET_REPO",
-    "CORS_ALLOW_ORIGINS", "MAX_PROMPT_CHARS_ROUTE", "MAX_PROMPT_CHARS_POINTS", "MAX_PROMPT_CHARS_ERROR",
-    "SECRET_MAX_AGE_SECONDS",
-)  # fmt: skip
+    *sorted(ENVIRONMENT_NAMES),
+    *(name for info in PROVIDERS.values() for name in info.env_keys),
+    "AWS_ENDPOINT_URL",
+    "AWS_PROFILE",
+)
 
 
 def load_event(name: str, **body_overrides: Any) -> dict[str, Any]:
@@ -93,6 +87,17 @@ class Gateway:
 
     def post(self, function: str, path: str, body: Any, headers: dict[str, str] | None = None) -> Answer:
         return self.call(function, api_event("POST", path, body, headers=headers))
+
+
+# Fixtures that start a server (the provider emulator, moto) or stand AWS in for a test: a test that uses one is an
+# integration test (`make integration`); the others are unit tests (`make unit`).
+INTEGRATION_FIXTURES = frozenset({"aws", "gateway", "emulator", "atomic_dynamodb", "mocked_aws"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
 
 
 @pytest.fixture(scope="session")
@@ -146,16 +151,16 @@ def _clear_caches() -> None:
     """Forget what the layer caches per process: each test has its own environment and moto backend."""
     from aws_lambda_powertools.utilities import parameters
 
-    from gateway import route
-    from gateway.resilience import _build as build_resilience
-    from gateway.settings import get_settings
+    from gateway.config.settings import get_settings
+    from gateway.resilience.guards import _build as build_resilience
+    from gateway.routing import slm_health
     from gateway.stores import aws, idempotency
 
     get_settings.cache_clear()
     build_resilience.cache_clear()
     parameters.clear_caches()  # type: ignore[no-untyped-call]
     aws.clear_clients()
-    route._slm_verdict.clear()
+    slm_health.forget()
     idempotency.persistence_layer.cache_clear()
 
 

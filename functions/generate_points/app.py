@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from gateway.coldstart import loading
+from gateway.core.coldstart import loading
 
-# The function's modules and its app live as long as the process: no GC passes over them (gateway.coldstart).
+# The function's modules and its app live as long as the process: no GC passes over them (gateway.core.coldstart).
 with loading("generate_points app"):
-    from fastapi import Depends
-
-    from gateway import points
-    from gateway.request_context import RequestContext
-    from gateway.web import create_app, lambda_entry, request_context
+    from gateway.endpoints import points
+    from gateway.http.app import Context, create_app
+    from gateway.http.lambda_entry import lambda_entry
 
     app = create_app(
         "generate-points",
@@ -18,9 +16,7 @@ with loading("generate_points app"):
     )
 
     @app.post("/v1/generate-points", response_model=points.PointsResponse, response_model_exclude_none=True)
-    async def post_generate_points(
-        body: points.PointsRequest, ctx: RequestContext = Depends(request_context)
-    ) -> points.PointsResponse:
+    async def post_generate_points(body: points.PointsRequest, ctx: Context) -> points.PointsResponse:
         return await points.generate(body, ctx)
 
     handler = lambda_entry(app)

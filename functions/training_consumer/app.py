@@ -7,17 +7,18 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from gateway.observability import logger, metrics
+from gateway.http.lambda_entry import event_entry
 
 
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics(capture_cold_start_metric=True)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def on_event(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     records = event.get("Records") or [{}]
     if records[0].get("eventSource") == "aws:dynamodb":  # one event source per batch
-        from gateway.repetition import handle_interactions_batch
+        from gateway.endpoints.interactions_stream import handle_interactions_batch  # each path imports its own
 
         return handle_interactions_batch(event, context)
-    from gateway.training import handle_training_batch
+    from gateway.endpoints.training_queue import handle_training_batch
 
     return handle_training_batch(event, context)
+
+
+handler = event_entry(on_event)

@@ -6,8 +6,8 @@ from typing import Any, cast
 
 from botocore.exceptions import ClientError
 
-from gateway.error_analysis import Analysis, analysis_cache, cached_analysis, store_analysis
-from gateway.settings import Settings
+from gateway.config.settings import Settings
+from gateway.endpoints.error_analysis import Analysis, analysis_cache, cached_analysis, store_analysis
 from gateway.stores.cache import CacheStore
 
 ANALYSIS = Analysis(summary="s", likely_cause="c", fix_steps=["a"], confidence=0.5)

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from gateway.error_analysis import ErrorRequest, language_of_text, normalise_message, prepare
+from gateway.analysis.fingerprints import language_of_text, normalise_message
+from gateway.endpoints.error_analysis import ErrorRequest, prepare
 from tests.error_analysis.secrets import AWS_ID
 
 GO_PANIC = """panic: runtime error: index out of range [{index}] with length {length}

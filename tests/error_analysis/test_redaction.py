@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.redaction import Redactor, redact
+from gateway.analysis.redaction import Redactor, redact
 from tests.error_analysis.secrets import AWS_SECRET, CASES, CLEAN, GOOGLE, JWT, Case
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.stacktraces import parse_error
+from gateway.analysis.stacktraces import parse_error
 from tests.error_analysis.traces import GO, JAVA, JAVASCRIPT, PYTHON, TRACES, Trace
 
 

@@ -21,6 +21,8 @@ from dev.aws_stack import (
     start_moto_server,
 )
 
+pytestmark = pytest.mark.integration  # moto in-process, and a moto server
+
 REGION = "us-east-1"
 
 

@@ -679,7 +679,7 @@ def _evaluate(expression: Any, parameters: dict[str, str], conditions: dict[str,
 
 
 def test_api_gateways_own_errors_carry_cors_and_the_error_shape(template: dict[str, Any]) -> None:
-    from gateway.web import error_response
+    from gateway.http.errors import error_response
 
     api = template["Resources"]["GatewayApi"]["Properties"]
     conditions = template["Conditions"]
@@ -725,10 +725,10 @@ def test_api_gateways_own_errors_carry_cors_and_the_error_shape(template: dict[s
 def test_caps_are_parameters_no_higher_than_the_request_schemas(
     template: dict[str, Any], functions: dict[str, dict[str, Any]]
 ) -> None:
-    from gateway.error_analysis import ErrorDetails
-    from gateway.points import PointsRequest
-    from gateway.route import RouteRequest
-    from gateway.settings import Settings
+    from gateway.config.settings import Settings
+    from gateway.endpoints.error_analysis import ErrorDetails
+    from gateway.endpoints.points import PointsRequest
+    from gateway.endpoints.route import RouteRequest
 
     params = template["Parameters"]
     env = template["Globals"]["Function"]["Environment"]["Variables"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dev.lambda_runtime import api_event
-from gateway.catalogue import cost_usd
+from gateway.core.catalogue import cost_usd
 from tests.conftest import Gateway, load_event
 from tests.observability.capture import Capture
 

@@ -10,27 +10,24 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
 
 import pytest
 
 from dev.aws_stack import StackResources
-from gateway.breaker import Admission, BreakerBoard, BreakerConfig
-from gateway.catalogue import cost_usd
-from gateway.providers.base import Generation, GenerationRequest, Outcome
-from gateway.providers.registry import ProviderSpec
-from gateway.settings import load_settings
-from gateway.spend import Reservation, SpendGuard, SpendRefusedError, worst_case_cost
+from gateway.config.settings import load_settings
+from gateway.core.catalogue import cost_usd
+from gateway.providers.base import Generation, GenerationRequest, Outcome, ProviderSpec
+from gateway.resilience.breaker import Admission, BreakerBoard, BreakerConfig
+from gateway.resilience.spend import Reservation, SpendGuard, SpendRefusedError, worst_case_cost
 from gateway.stores.breakers import BreakerStore
 from gateway.stores.spend_ledger import SpendLedgerStore
 
-T = TypeVar("T")
 INSTANCES = 16
 GEMINI = ProviderSpec("gemini", "gemini-2.5-flash", "http://127.0.0.1:1", 1000, "key", configured=True)
 pytestmark = pytest.mark.usefixtures("atomic_dynamodb")
 
 
-def all_at_once(work: Callable[[int], T], n: int = INSTANCES) -> list[T]:
+def all_at_once[T](work: Callable[[int], T], n: int = INSTANCES) -> list[T]:
     """Run `work(i)` on n threads released together by a barrier."""
     barrier = threading.Barrier(n)
 

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from gateway.catalogue import cost_usd
+from gateway.core.catalogue import cost_usd
 from tests.conftest import Gateway, load_event
 
 _prompts = itertools.count()

@@ -5,12 +5,14 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from gateway.complexity import score_complexity
-from gateway.languages import detect_language
-from gateway.route import RouteRequest, cache_mode, decide, plan_chain
-from gateway.settings import load_settings
-from gateway.stores.secrets import ProviderKeys
-from gateway.topics import detect_topic
+from gateway.analysis.languages import detect_language
+from gateway.config.settings import load_settings
+from gateway.endpoints.route import RouteRequest
+from gateway.providers.base import ProviderKeys
+from gateway.routing.answer_cache import cache_mode
+from gateway.routing.complexity import score_complexity
+from gateway.routing.plan import decide, plan_chain
+from gateway.routing.topics import detect_topic
 
 KEYS = ProviderKeys(gemini="g-key", huggingface="hf-key")
 SLM = {"SLM_MODE": "http", "SLM_ENDPOINT_URL": "http://slm.test/generate"}

@@ -9,9 +9,10 @@ from typing import Any
 import httpx2
 import pytest
 
-from gateway.embeddings import GeminiEmbedder, LocalEmbedder, cosine, decode_vector, encode_vector, get_embedder
-from gateway.settings import load_settings
-from gateway.stores.secrets import ProviderKeys
+from gateway.config.settings import load_settings
+from gateway.learning.embeddings import LocalEmbedder, cosine, decode_vector, encode_vector, get_embedder
+from gateway.providers.base import ProviderKeys
+from gateway.providers.gemini import GeminiEmbedder
 
 THRESHOLD = 0.9
 local = LocalEmbedder()

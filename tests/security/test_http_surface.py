@@ -10,7 +10,7 @@ import pytest
 
 from dev.lambda_runtime import api_event
 from dev.local_api import LocalApi
-from gateway.settings import get_settings
+from gateway.config.settings import get_settings
 from tests.conftest import Answer, Gateway, load_event
 
 APP = "https://app.example.com"

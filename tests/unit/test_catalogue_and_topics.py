@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.catalogue import catalogue, cost_usd
-from gateway.route import detect_topic
+from gateway.core.catalogue import catalogue, cost_usd
+from gateway.routing.plan import detect_topic
 
 
 def test_a_call_is_priced_from_the_catalogue() -> None:
@@ -17,7 +17,7 @@ def test_an_unknown_model_is_unpriced_not_free() -> None:
 
 
 def test_every_default_model_is_in_the_catalogue() -> None:
-    from gateway.settings import load_settings
+    from gateway.config.settings import load_settings
 
     settings = load_settings({})
     for model in (settings.gemini_model, settings.vllm_model, settings.hf_point_generator_model, settings.slm_model):

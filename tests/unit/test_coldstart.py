@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from gateway import coldstart
+from gateway.core import coldstart
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ from collections.abc import Callable
 
 import pytest
 
-from gateway.complexity import score_complexity
+from gateway.analysis.redaction import Redactor
+from gateway.analysis.stacktraces import parse_error
 from gateway.geometry.engine import cos_sin
 from gateway.geometry.parser import parse_prompt
-from gateway.redaction import Redactor
-from gateway.stacktraces import parse_error
+from gateway.routing.complexity import score_complexity
 
 # Each took 5 to 22 s before its pattern was fixed; linear time is a few milliseconds.
 HOSTILE: list[tuple[str, Callable[[], object]]] = [

@@ -9,9 +9,9 @@ import pytest
 from google.genai import _transformers, types
 
 from dev.emulator import generate_from_schema
-from gateway.chain import OutputRejectedError
+from gateway.endpoints.points import PointsContext, draw_answer
 from gateway.geometry.spec import SpecError, parse_spec, spec_schema
-from gateway.points import PointsContext, draw_answer
+from gateway.resilience.attempts import OutputRejectedError
 
 FORBIDDEN_BY_GEMINI = {"exclusiveMinimum", "exclusiveMaximum", "additionalProperties", "$ref", "oneOf", "anyOf"}
 

@@ -27,11 +27,13 @@ def test_a_gemini_client_loads_one_ca_bundle(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_hugging_face_calls_fetch_no_agent_registry_from_the_hub(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Given the gateway's Hugging Face provider loaded, and huggingface_hub's agent registry not fetched yet
+    # Given the gateway's Hugging Face provider built, and huggingface_hub's agent registry not fetched yet
     from huggingface_hub.utils import _detect_agent
     from huggingface_hub.utils._headers import build_hf_headers
 
-    import gateway.providers.huggingface  # noqa: F401 - the module under test sets huggingface_hub up
+    from gateway.providers.huggingface import HuggingFaceProvider
+
+    HuggingFaceProvider(api_key="hf_test", model="m", base_url="https://hf.example", timeout_ms=1000)
 
     fetched: list[bool] = []
     monkeypatch.setattr(_detect_agent, "_registry", None)

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.errors import ConfigurationError
-from gateway.settings import DEFAULT_HF_BASE_URL, load_settings
+from gateway.config.settings import load_settings
+from gateway.core.errors import ConfigurationError
+from gateway.providers.huggingface import DEFAULT_HF_BASE_URL
 
 
 def test_defaults_keep_the_replaced_systems_names() -> None:

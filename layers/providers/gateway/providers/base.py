@@ -1,12 +1,21 @@
-"""The provider interface, the request and answer types, and how failures are classified."""
+"""The provider interface, what describes a provider to the rest of the gateway, and how failures are classified.
+
+A provider is one module (`gateway.providers.<name>`) that declares a `ProviderInfo` (its settings fields,
+its key's name in the secret, its daily cap, how to build its SDK client and, where it has one, its embedder)
+and is listed once in `gateway.providers.registry`.
+"""
 
 from __future__ import annotations
 
 import email.utils
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel
 
 
 class Outcome(StrEnum):
@@ -63,6 +72,48 @@ class ProviderError(Exception):
         return f"{self.outcome}: {self.message}"
 
 
+@dataclass(frozen=True)
+class ProviderSpec:
+    """One model at one provider, as configured. `key` is never printed."""
+
+    name: str
+    model: str
+    base_url: str
+    timeout_ms: int
+    key: str = field(default="", repr=False)
+    configured: bool = False
+
+    @property
+    def base_url_host(self) -> str:
+        return urlsplit(self.base_url).hostname or ""
+
+
+class ProviderKeys:
+    """Each provider's key, by provider name (`ProviderKeys(gemini="...")`); a provider without one is not
+    configured. Never printed."""
+
+    __slots__ = ("_keys",)
+
+    def __init__(self, **keys: str) -> None:
+        self._keys = {name: key for name, key in keys.items() if key}
+
+    def get(self, provider: str) -> str:
+        return self._keys.get(provider, "")
+
+    def values(self) -> list[str]:
+        """Every non-empty key, so that error messages can be scrubbed of them."""
+        return list(self._keys.values())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ProviderKeys) and other._keys == self._keys
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self._keys.items())))
+
+    def __repr__(self) -> str:  # never print a key, even by accident
+        return "ProviderKeys(<redacted>)"
+
+
 class Provider(Protocol):
     """One model at one provider. Implementations wrap an official SDK."""
 
@@ -77,6 +128,33 @@ class Provider(Protocol):
     async def probe(self) -> None:
         """The cheapest call that proves the provider answers; raise ProviderError when not."""
         ...
+
+
+class Embedder(Protocol):
+    """Turns a text into a unit vector; vectors of different `name`s are not comparable."""
+
+    name: str
+
+    async def embed(self, text: str) -> list[float]: ...
+
+
+@dataclass(frozen=True)
+class ProviderInfo[S: BaseModel]:
+    """Everything the gateway knows of one provider, declared by its own module.
+
+    `settings` is the pydantic model of its environment fields (part of `gateway.config.settings.Settings`);
+    the callables take the whole settings, typed as these fields.
+    """
+
+    name: str
+    settings: type[S]
+    secret_key: str  # the name of its key in the provider secret (JSON)
+    key_required: bool  # whether the secret must hold that name (it may still be empty)
+    env_keys: tuple[str, ...]  # in local mode, the environment variables that override the secret (first set wins)
+    spec: Callable[[S, str, int], ProviderSpec]  # (settings, key, the default timeout in ms) -> its spec
+    daily_cost_limit: Callable[[S], float | None]  # its own daily cap (AI_DAILY_COST_LIMIT_<NAME>), None: none
+    build: Callable[[ProviderSpec], Provider]  # its SDK client for a spec (the SDK is imported here, not before)
+    embedder: Callable[[S, str, int], Embedder] | None = None  # (settings, key, timeout in ms) -> its embedder
 
 
 def outcome_for_status(status: int) -> Outcome:
@@ -121,9 +199,3 @@ def parse_retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
-
-
-def short(text: object, limit: int = 200) -> str:
-    """A one-line, bounded rendering of an error message for `attempts`."""
-    flat = " ".join(str(text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -1,28 +1,58 @@
-"""Gemini through the official `google-genai` SDK."""
+"""Gemini through the official `google-genai` SDK: generation (with `response_schema` for structured output)
+and embeddings, its settings and its key.
+
+The SDK is imported inside the functions that use it, never at import: the registry imports this module to
+read `PROVIDER`, and a function that never calls Gemini must not pay for `google.genai`.
+"""
 
 from __future__ import annotations
 
 import os
 import ssl
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx2
-from google import genai
-from google.genai import errors, types
+from pydantic import BaseModel, Field
 
+from gateway.core.errors import short
+from gateway.core.settings import HttpUrlText
 from gateway.providers.base import (
     Generation,
     GenerationRequest,
     Outcome,
     ProviderError,
+    ProviderInfo,
+    ProviderSpec,
     outcome_for_status,
     outcome_for_transport_error,
     parse_retry_after,
-    short,
 )
-from gateway.providers.registry import GEMINI_DEFAULT_BASE_URL
 
+if TYPE_CHECKING:
+    from google import genai
+    from google.genai import types
+
+GEMINI_DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
 _BLOCKING_FINISH_REASONS = {"SAFETY", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "RECITATION", "IMAGE_SAFETY"}
+
+
+class GeminiSettings(BaseModel):
+    """Gemini's environment fields."""
+
+    gemini_model: str = Field("gemini-2.5-flash", alias="GEMINI_MODEL")
+    gemini_base_url: HttpUrlText | None = Field(None, alias="GEMINI_BASE_URL")
+    gemini_embedding_model: str = Field("gemini-embedding-001", alias="GEMINI_EMBEDDING_MODEL")
+    gemini_daily_cost_limit: float | None = Field(None, ge=0, allow_inf_nan=False, alias="AI_DAILY_COST_LIMIT_GEMINI")
+
+
+def _client(api_key: str, base_url: str | None, timeout_ms: int, **options: Any) -> genai.Client:
+    """A google-genai client whose own retries are off (attempts=1): the gateway owns the only retry loop."""
+    from google import genai
+    from google.genai import types
+
+    http_options = types.HttpOptions(
+        base_url=base_url, timeout=timeout_ms, retry_options=types.HttpRetryOptions(attempts=1), **options
+    )
+    return genai.Client(api_key=api_key, http_options=http_options)
 
 
 class GeminiProvider:
@@ -37,18 +67,14 @@ class GeminiProvider:
         # itself, the SDK loads a second CA bundle (certifi's) for the websockets the gateway never opens, 20-30 ms
         # of every cold start.
         tls = _tls_context()
-        # The gateway owns the only retry loop, so the SDK's stays off (attempts=1).
-        options = types.HttpOptions(
-            base_url=base_url,
-            timeout=timeout_ms,
-            retry_options=types.HttpRetryOptions(attempts=1),
-            client_args={"verify": tls},
-            async_client_args={"verify": tls, "ssl": tls},
-        )
         # Keep the client referenced for the provider's life: a collected client closes its transport.
-        self._client = genai.Client(api_key=api_key, http_options=options)
+        self._client = _client(
+            api_key, base_url, timeout_ms, client_args={"verify": tls}, async_client_args={"verify": tls, "ssl": tls}
+        )
 
     async def generate(self, request: GenerationRequest) -> Generation:
+        from google.genai import types
+
         config = types.GenerateContentConfig(
             system_instruction=request.system,
             max_output_tokens=request.max_output_tokens,
@@ -72,11 +98,45 @@ class GeminiProvider:
             raise _classify(exc) from exc
 
 
+class GeminiEmbedder:
+    """`client.aio.models.embed_content`, reduced to `dimensions` and normalised."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        model: str,
+        base_url: str | None,
+        timeout_ms: int,
+        dimensions: int = 256,
+        httpx_async_client: Any = None,
+    ) -> None:
+        self.model = model
+        self.dimensions = dimensions
+        self.name = f"gemini-{model}-{dimensions}"
+        self._client = _client(api_key, base_url, timeout_ms, httpx_async_client=httpx_async_client)  # kept referenced
+
+    async def embed(self, text: str) -> list[float]:
+        from google.genai import types
+
+        config = types.EmbedContentConfig(output_dimensionality=self.dimensions, task_type="SEMANTIC_SIMILARITY")
+        response = await self._client.aio.models.embed_content(model=self.model, contents=[text], config=config)
+        if not response.embeddings or not response.embeddings[0].values:
+            raise ValueError("the embedding answer has no values")
+        values = response.embeddings[0].values
+        if len(values) != self.dimensions:
+            raise ValueError(f"expected {self.dimensions} dimensions, got {len(values)}")
+        norm = sum(x * x for x in values) ** 0.5  # below 3072 dimensions Gemini's vectors are not normalised
+        return [x / norm for x in values] if norm else list(values)
+
+
 def _tls_context() -> ssl.SSLContext:
     """The TLS context the SDK would make for its httpx2 clients: SSL_CERT_FILE / SSL_CERT_DIR, else the system's."""
     cafile, capath = os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")
     if cafile or capath:
         return ssl.create_default_context(cafile=cafile, capath=capath)
+    import httpx2  # the SDK's HTTP library, already imported with it
+
     return httpx2.create_ssl_context()
 
 
@@ -110,6 +170,8 @@ def _enum_name(value: Any) -> str:
 def _classify(exc: Exception) -> ProviderError:
     if isinstance(exc, ProviderError):
         return exc
+    from google.genai import errors
+
     if isinstance(exc, errors.APIError):
         response = getattr(exc, "response", None)
         headers = getattr(response, "headers", None) or {}
@@ -123,3 +185,32 @@ def _classify(exc: Exception) -> ProviderError:
     if outcome is None:
         raise exc
     return ProviderError(outcome, short(f"{type(exc).__name__}: {exc}"))
+
+
+def _spec(settings: GeminiSettings, key: str, timeout_ms: int) -> ProviderSpec:
+    base_url = settings.gemini_base_url or GEMINI_DEFAULT_BASE_URL
+    return ProviderSpec("gemini", settings.gemini_model, base_url, timeout_ms, key, configured=bool(key))
+
+
+def _build(spec: ProviderSpec) -> GeminiProvider:
+    base_url = None if spec.base_url == GEMINI_DEFAULT_BASE_URL else spec.base_url
+    return GeminiProvider(api_key=spec.key, model=spec.model, base_url=base_url, timeout_ms=spec.timeout_ms)
+
+
+def _embedder(settings: GeminiSettings, key: str, timeout_ms: int) -> GeminiEmbedder:
+    return GeminiEmbedder(
+        api_key=key, model=settings.gemini_embedding_model, base_url=settings.gemini_base_url, timeout_ms=timeout_ms
+    )
+
+
+PROVIDER = ProviderInfo(
+    name="gemini",
+    settings=GeminiSettings,
+    secret_key="GEMINI_API_KEY",
+    key_required=True,
+    env_keys=("GEMINI_API_KEY",),
+    spec=_spec,
+    daily_cost_limit=lambda settings: settings.gemini_daily_cost_limit,
+    build=_build,
+    embedder=_embedder,
+)

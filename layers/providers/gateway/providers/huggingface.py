@@ -1,30 +1,62 @@
-"""Hugging Face through the official `huggingface_hub.AsyncInferenceClient` (`chat_completion`)."""
+"""Hugging Face through the official `huggingface_hub`: chat completion (`AsyncInferenceClient`, the "VL LM"
+backup and the point generator) and dataset commits (`HfApi`), its settings and its key.
+
+The SDK is imported inside the functions that use it, never at import: the registry imports this module to
+read `PROVIDER`, and a function that never calls Hugging Face must not pay for `huggingface_hub`.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from huggingface_hub import AsyncInferenceClient, constants
-from huggingface_hub.errors import HfHubHTTPError
+from pydantic import BaseModel, Field, field_validator
 
+from gateway.core.errors import short
+from gateway.core.settings import HttpUrlText
 from gateway.providers.base import (
     Generation,
     GenerationRequest,
     Outcome,
     ProviderError,
+    ProviderInfo,
+    ProviderSpec,
     outcome_for_status,
     outcome_for_transport_error,
     parse_retry_after,
-    short,
 )
 
-# huggingface_hub names the AI coding agent it detects in each request's user agent. To detect one, a process's
-# first call fetches `https://huggingface.co/api/agent-harnesses` synchronously, through a second (sync) HTTP
-# client: it blocks the event loop for a round trip to the Hub, or up to 3 s where there is no route to it. The
-# list is then cached under HF_HOME (~/.cache/huggingface), which Lambda cannot write (only /tmp is writable),
-# so every cold start fetches it again. That is telemetry about an agent no Lambda runs under: off, as
-# `HF_HUB_DISABLE_TELEMETRY=1` would turn it off (the flag is read at each call; the environment only at import).
-constants.HF_HUB_DISABLE_TELEMETRY = True
+DEFAULT_HF_BASE_URL = "https://router.huggingface.co"
+
+
+class HuggingFaceSettings(BaseModel):
+    """Hugging Face's environment fields."""
+
+    vllm_model: str = Field("meta-llama/Llama-3.1-8B-Instruct", alias="VLLM_MODEL")
+    hf_point_generator_model: str = Field("Qwen/Qwen2.5-7B-Instruct", alias="HF_POINT_GENERATOR_MODEL")
+    hf_base_url: HttpUrlText = Field(DEFAULT_HF_BASE_URL, alias="HF_BASE_URL")
+    huggingface_daily_cost_limit: float | None = Field(
+        None, ge=0, allow_inf_nan=False, alias="AI_DAILY_COST_LIMIT_HUGGINGFACE"
+    )
+
+    @field_validator("hf_base_url", mode="before")
+    @classmethod
+    def _default_hf_base_url(cls, value: object) -> object:
+        return DEFAULT_HF_BASE_URL if value in ("", None) else value
+
+
+def _telemetry_off() -> None:
+    """Turn huggingface_hub's agent-detection telemetry off (before its first call).
+
+    huggingface_hub names the AI coding agent it detects in each request's user agent. To detect one, a process's
+    first call fetches `https://huggingface.co/api/agent-harnesses` synchronously, through a second (sync) HTTP
+    client: it blocks the event loop for a round trip to the Hub, or up to 3 s where there is no route to it. The
+    list is then cached under HF_HOME (~/.cache/huggingface), which Lambda cannot write (only /tmp is writable),
+    so every cold start fetches it again. That is telemetry about an agent no Lambda runs under: off, as
+    `HF_HUB_DISABLE_TELEMETRY=1` would turn it off (the flag is read at each call; the environment only at import).
+    """
+    from huggingface_hub import constants
+
+    constants.HF_HUB_DISABLE_TELEMETRY = True
 
 
 class HuggingFaceProvider:
@@ -35,6 +67,9 @@ class HuggingFaceProvider:
     def __init__(self, *, api_key: str, model: str, base_url: str, timeout_ms: int) -> None:
         self.model = model
         self.base_url = base_url
+        from huggingface_hub import AsyncInferenceClient
+
+        _telemetry_off()
         self._client = AsyncInferenceClient(base_url=base_url, api_key=api_key, timeout=timeout_ms / 1000)
 
     async def generate(self, request: GenerationRequest) -> Generation:
@@ -79,9 +114,24 @@ class HuggingFaceProvider:
         await self.generate(GenerationRequest(prompt="ping", max_output_tokens=1))
 
 
+def commit_dataset_file(repo_id: str, token: str, path_in_repo: str, data: bytes, message: str) -> None:
+    """Commit one file to a Hugging Face dataset repository (`HfApi.create_commit`)."""
+    from huggingface_hub import CommitOperationAdd, HfApi
+
+    _telemetry_off()
+    HfApi(token=token).create_commit(
+        repo_id=repo_id,
+        repo_type="dataset",
+        operations=[CommitOperationAdd(path_in_repo=path_in_repo, path_or_fileobj=data)],
+        commit_message=message,
+    )
+
+
 def _classify(exc: Exception) -> ProviderError:
     if isinstance(exc, ProviderError):
         return exc
+    from huggingface_hub.errors import HfHubHTTPError
+
     if isinstance(exc, HfHubHTTPError) and exc.response is not None:
         status = exc.response.status_code
         return ProviderError(
@@ -94,3 +144,23 @@ def _classify(exc: Exception) -> ProviderError:
     if outcome is None:
         raise exc
     return ProviderError(outcome, short(f"{type(exc).__name__}: {exc}"))
+
+
+def _spec(settings: HuggingFaceSettings, key: str, timeout_ms: int) -> ProviderSpec:
+    return ProviderSpec("huggingface", settings.vllm_model, settings.hf_base_url, timeout_ms, key, configured=bool(key))
+
+
+def _build(spec: ProviderSpec) -> HuggingFaceProvider:
+    return HuggingFaceProvider(api_key=spec.key, model=spec.model, base_url=spec.base_url, timeout_ms=spec.timeout_ms)
+
+
+PROVIDER = ProviderInfo(
+    name="huggingface",
+    settings=HuggingFaceSettings,
+    secret_key="HUGGINGFACE_API_KEY",
+    key_required=True,
+    env_keys=("HUGGINGFACE_API_KEY", "VLLM_API_KEY"),
+    spec=_spec,
+    daily_cost_limit=lambda settings: settings.huggingface_daily_cost_limit,
+    build=_build,
+)

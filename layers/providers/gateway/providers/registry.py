@@ -1,78 +1,76 @@
-"""Which providers exist, how each is configured, and the cached SDK client for each.
+"""The one table of providers, and what is built from it: each provider's spec, its cached SDK client, its keys.
 
-A provider's SDK is imported here only when that provider is first built, so a function that never
-calls Gemini never imports `google.genai`.
+Adding a provider is one module that declares a `ProviderInfo` (see `gateway.providers.base`), one line in
+`PROVIDERS`, its fields in `gateway.config.settings.Settings` and its models in `shared/models.json`. A provider's
+SDK is imported only when that provider is first built, so a function that never calls Gemini never imports
+`google.genai`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import weakref
-from dataclasses import dataclass, field
-from typing import Literal
-from urllib.parse import urlsplit
+from collections.abc import Mapping
+from typing import Any
 
-from gateway.coldstart import loading
-from gateway.providers.base import Provider
-from gateway.settings import Settings
-from gateway.stores.secrets import ProviderKeys
+from gateway.core.coldstart import loading
+from gateway.core.errors import ConfigurationError
+from gateway.core.settings import GatewaySettings
+from gateway.providers import gemini, huggingface, slm
+from gateway.providers.base import Embedder, Provider, ProviderInfo, ProviderKeys, ProviderSpec
 
-ProviderName = Literal["gemini", "huggingface", "slm"]
-GEMINI_DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
-
-
-@dataclass(frozen=True)
-class ProviderSpec:
-    """One model at one provider, as configured. `key` is never printed."""
-
-    name: ProviderName
-    model: str
-    base_url: str
-    timeout_ms: int
-    key: str = field(default="", repr=False)
-    configured: bool = False
-
-    @property
-    def base_url_host(self) -> str:
-        return urlsplit(self.base_url).hostname or ""
+# In the order status lists them.
+PROVIDERS: dict[str, ProviderInfo[Any]] = {p.name: p for p in (slm.PROVIDER, gemini.PROVIDER, huggingface.PROVIDER)}
 
 
-def gemini(settings: Settings, keys: ProviderKeys) -> ProviderSpec:
-    return ProviderSpec(
-        "gemini",
-        settings.gemini_model,
-        settings.gemini_base_url or GEMINI_DEFAULT_BASE_URL,
-        settings.provider_timeout_ms,
-        keys.gemini,
-        configured=bool(keys.gemini),
-    )
+def spec(name: str, settings: GatewaySettings, keys: ProviderKeys, *, model: str | None = None) -> ProviderSpec:
+    """One provider as configured (`model` in place of its configured one)."""
+    info = PROVIDERS[name]
+    configured = info.spec(settings, keys.get(name), settings.provider_timeout_ms)
+    return dataclasses.replace(configured, model=model) if model else configured
 
 
-def huggingface(settings: Settings, keys: ProviderKeys, model: str | None = None) -> ProviderSpec:
-    return ProviderSpec(
-        "huggingface",
-        model or settings.vllm_model,
-        settings.hf_base_url,
-        settings.provider_timeout_ms,
-        keys.huggingface,
-        configured=bool(keys.huggingface),
-    )
-
-
-def slm(settings: Settings, keys: ProviderKeys) -> ProviderSpec:
-    return ProviderSpec(
-        "slm",
-        settings.slm_model,
-        settings.slm_endpoint_url or "",
-        settings.slm_timeout_ms,
-        keys.slm_bearer,
-        configured=settings.slm_enabled,
-    )
-
-
-def all_specs(settings: Settings, keys: ProviderKeys) -> list[ProviderSpec]:
+def all_specs(settings: GatewaySettings, keys: ProviderKeys) -> list[ProviderSpec]:
     """Every provider the gateway knows, configured or not (for status and probes)."""
-    return [slm(settings, keys), gemini(settings, keys), huggingface(settings, keys)]
+    return [spec(name, settings, keys) for name in PROVIDERS]
+
+
+def daily_cost_limits(settings: GatewaySettings) -> dict[str, float | None]:
+    """Each provider's own daily cap (AI_DAILY_COST_LIMIT_<NAME>), None where it has none."""
+    return {name: info.daily_cost_limit(settings) for name, info in PROVIDERS.items()}
+
+
+def embedder(name: str, settings: GatewaySettings, keys: ProviderKeys) -> Embedder | None:
+    """The provider's embedder, when it has one and a key."""
+    info = PROVIDERS[name]
+    key = keys.get(name)
+    if info.embedder is None or not key:
+        return None
+    return info.embedder(settings, key, settings.provider_timeout_ms)
+
+
+def keys_from(secret: Mapping[str, Any] | None, secret_name: str, environ: Mapping[str, str] | None) -> ProviderKeys:
+    """Each provider's key from the secret's JSON object (None: no secret); `environ` (local mode only) overrides it.
+
+    A secret that lacks a required key name, or holds a key that is not a string, is a ConfigurationError naming
+    them (never their values).
+    """
+    keys: dict[str, str] = {}
+    if secret is not None:
+        required = [info.secret_key for info in PROVIDERS.values() if info.key_required]
+        missing = [name for name in required if name not in secret]
+        if missing:
+            raise ConfigurationError(f"provider secret {secret_name!r} lacks the keys: {', '.join(missing)}")
+        wrong = [info.secret_key for info in PROVIDERS.values() if not isinstance(secret.get(info.secret_key, ""), str)]
+        if wrong:
+            raise ConfigurationError(f"provider secret {secret_name!r} has non-string values for: {', '.join(wrong)}")
+        keys = {name: str(secret.get(info.secret_key, "")) for name, info in PROVIDERS.items()}
+    for name, info in PROVIDERS.items():
+        override = next((environ[var] for var in info.env_keys if environ and environ.get(var)), None)
+        if override:
+            keys[name] = override
+    return ProviderKeys(**keys)
 
 
 # One client per provider spec and event loop: an SDK's async HTTP client belongs to the loop it was
@@ -82,32 +80,11 @@ _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[ProviderSpec
 )
 
 
-def get_provider(spec: ProviderSpec) -> Provider:
+def get_provider(provider: ProviderSpec) -> Provider:
     """The cached client for a configured provider spec (built on first use on this event loop)."""
     per_loop = _clients.setdefault(asyncio.get_running_loop(), {})
-    provider = per_loop.get(spec)
-    if provider is None:
-        with loading(f"provider {spec.name}"):  # the SDK's modules and the client live as long as the process
-            provider = per_loop[spec] = _build(spec)
-    return provider
-
-
-def _build(spec: ProviderSpec) -> Provider:
-    if spec.name == "gemini":
-        from gateway.providers.gemini import GeminiProvider
-
-        return GeminiProvider(
-            api_key=spec.key,
-            model=spec.model,
-            base_url=None if spec.base_url == GEMINI_DEFAULT_BASE_URL else spec.base_url,
-            timeout_ms=spec.timeout_ms,
-        )
-    if spec.name == "huggingface":
-        from gateway.providers.huggingface import HuggingFaceProvider
-
-        return HuggingFaceProvider(
-            api_key=spec.key, model=spec.model, base_url=spec.base_url, timeout_ms=spec.timeout_ms
-        )
-    from gateway.providers.slm import SlmProvider
-
-    return SlmProvider(endpoint_url=spec.base_url, model=spec.model, bearer=spec.key, timeout_ms=spec.timeout_ms)
+    client = per_loop.get(provider)
+    if client is None:
+        with loading(f"provider {provider.name}"):  # the SDK's modules and the client live as long as the process
+            client = per_loop[provider] = PROVIDERS[provider.name].build(provider)
+    return client

@@ -1,22 +1,43 @@
-"""The small model (sLM) behind any `/generate` HTTP service, through `httpx`."""
+"""The small model (sLM) behind any `/generate` HTTP service, through `httpx`: its client, settings and key.
+
+`httpx` is imported when the first client is built, never at import: the registry imports this module to read
+`PROVIDER`.
+"""
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
-import httpx
+from pydantic import BaseModel, Field
 
+from gateway.core.errors import short
+from gateway.core.settings import HttpUrlText
 from gateway.providers.base import (
     Generation,
     GenerationRequest,
     Outcome,
     ProviderError,
+    ProviderInfo,
+    ProviderSpec,
     outcome_for_status,
     outcome_for_transport_error,
     parse_retry_after,
-    short,
 )
+
+
+class SlmSettings(BaseModel):
+    """The sLM's environment fields: used when `SLM_MODE=http` and an endpoint is set."""
+
+    slm_mode: Literal["local", "http"] = Field("local", alias="SLM_MODE")
+    slm_endpoint_url: HttpUrlText | None = Field(None, alias="SLM_ENDPOINT_URL")
+    slm_model: str = Field("slm", alias="SLM_MODEL")
+    slm_timeout_ms: int = Field(8000, gt=0, alias="SLM_TIMEOUT_MS")
+
+    @property
+    def slm_enabled(self) -> bool:
+        return self.slm_mode == "http" and self.slm_endpoint_url is not None
+
 
 _BLOCKED = re.compile(r"\bblock(ed)?\b|content.filter|safety", re.IGNORECASE)
 
@@ -34,6 +55,9 @@ class SlmProvider:
     def __init__(self, *, endpoint_url: str, model: str, bearer: str, timeout_ms: int) -> None:
         self.model = model
         self.base_url = endpoint_url
+        import httpx
+
+        self._http_error = httpx.HTTPError
         headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
         self._client = httpx.AsyncClient(headers=headers, timeout=timeout_ms / 1000)
 
@@ -46,7 +70,7 @@ class SlmProvider:
             body["temperature"] = request.temperature
         try:
             response = await self._client.post(self.base_url, json=body)
-        except httpx.HTTPError as exc:
+        except self._http_error as exc:
             raise ProviderError(
                 outcome_for_transport_error(exc) or Outcome.CONNECTION_ERROR, short(f"{type(exc).__name__}: {exc}")
             ) from exc
@@ -84,3 +108,24 @@ class SlmProvider:
 
 def _int(value: object, fallback: int) -> int:
     return value if isinstance(value, int) and value >= 0 else fallback
+
+
+def _spec(settings: SlmSettings, key: str, timeout_ms: int) -> ProviderSpec:
+    endpoint = settings.slm_endpoint_url or ""
+    return ProviderSpec("slm", settings.slm_model, endpoint, settings.slm_timeout_ms, key, settings.slm_enabled)
+
+
+def _build(spec: ProviderSpec) -> SlmProvider:
+    return SlmProvider(endpoint_url=spec.base_url, model=spec.model, bearer=spec.key, timeout_ms=spec.timeout_ms)
+
+
+PROVIDER = ProviderInfo(
+    name="slm",
+    settings=SlmSettings,
+    secret_key="SLM_AUTH_BEARER",
+    key_required=False,
+    env_keys=("SLM_AUTH_BEARER",),
+    spec=_spec,
+    daily_cost_limit=lambda settings: None,  # the sLM is priced at nothing
+    build=_build,
+)

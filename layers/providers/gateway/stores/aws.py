@@ -7,7 +7,8 @@ it uses (each resource or client loads its service model: tens of milliseconds a
 Every client comes from boto3's default session, the Secrets Manager client behind the provider keys
 included: a session loads botocore's endpoint and partition data and lists its service models once, so a
 second session (Powertools' default secrets provider makes its own) would do it all again on the first
-request (60-80 ms here). Each is built inside `coldstart.loading()`: what it loads lives as long as the process.
+request (60-80 ms here). Each is built inside `gateway.core.coldstart.loading()`: what it loads lives as long as
+the process.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from gateway.coldstart import loading
+from gateway.core.coldstart import loading
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
@@ -69,6 +70,13 @@ def is_conditional_failure(exc: BaseException) -> bool:
     response = getattr(exc, "response", None)
     code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
     return code in ("ConditionalCheckFailedException", "TransactionCanceledException")
+
+
+def is_aws_error(exc: BaseException) -> bool:
+    """Whether an exception is an AWS call's failure (botocore's own or a service's error answer)."""
+    from botocore.exceptions import BotoCoreError, ClientError  # loaded already by any client that raised it
+
+    return isinstance(exc, BotoCoreError | ClientError)
 
 
 def clear_clients() -> None:

@@ -11,12 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gateway.stores.aws import dynamodb_table, is_conditional_failure
-
-if TYPE_CHECKING:
-    pass
 
 RETENTION_S = 7 * 24 * 3600
 

@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gateway.stores.aws import dynamodb_table
-
-if TYPE_CHECKING:
-    pass
 
 
 class CacheStore:

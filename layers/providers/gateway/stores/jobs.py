@@ -5,12 +5,9 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gateway.stores.aws import dynamodb_table
-
-if TYPE_CHECKING:
-    pass
 
 
 class JobStore:

@@ -5,14 +5,11 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel
 
 from gateway.stores.aws import dynamodb_table
-
-if TYPE_CHECKING:
-    pass
 
 PROBE_RETENTION_S = 7 * 24 * 3600
 

@@ -15,12 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gateway.stores.aws import dynamodb_table, is_conditional_failure
-
-if TYPE_CHECKING:
-    pass
 
 RETENTION_S = 35 * 24 * 3600
 UNITS_PER_USD = 10**10

@@ -1,0 +1,83 @@
+"""Domain errors, and how an error message is shortened. `gateway.http.app` is the one place that maps them to
+HTTP responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class GatewayError(Exception):
+    """An error a client should see, with an HTTP status and a stable code."""
+
+    status_code = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, *, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class ConfigurationError(GatewayError):
+    """The deployment is misconfigured (a missing setting or secret); names what is missing."""
+
+    status_code = 500
+    code = "configuration_error"
+
+
+class InvalidRequestError(GatewayError):
+    """The request is well-formed JSON but asks for something impossible."""
+
+    status_code = 422
+    code = "invalid_request"
+
+
+class PayloadTooLargeError(GatewayError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class NoProviderConfiguredError(GatewayError):
+    """No provider in the chain is configured, so nothing was attempted."""
+
+    status_code = 503
+    code = "no_provider_configured"
+
+
+class AllProvidersFailedError(GatewayError):
+    """Every provider in the chain was tried and failed; `details` lists the attempts."""
+
+    status_code = 502
+    code = "all_providers_failed"
+
+
+class DeadlineExceededError(GatewayError):
+    """The request's time budget ran out before any provider answered."""
+
+    status_code = 504
+    code = "deadline_exceeded"
+
+
+class JobNotFoundError(GatewayError):
+    status_code = 404
+    code = "not_found"
+
+
+class SpendCapReachedError(GatewayError):
+    """Every provider that could answer is held back by the daily spend cap."""
+
+    status_code = 429
+    code = "spend_cap_reached"
+
+
+class ProvidersUnavailableError(GatewayError):
+    """Every provider in the chain is skipped (circuit open, or held back by the spend cap)."""
+
+    status_code = 503
+    code = "providers_unavailable"
+
+
+def short(text: object, limit: int = 200) -> str:
+    """A one-line, bounded rendering of an error message (for `attempts`, job errors and logs)."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

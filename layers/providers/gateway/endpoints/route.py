@@ -1,0 +1,183 @@
+"""The route endpoint: decide topic, language and route, answer (or serve from the cache), record.
+
+1. Topic (`topic_hint` wins), language (`language` wins) and complexity are decided locally
+   (`gateway.routing.plan`).
+2. The chain follows the configuration: simple prompts go to the sLM first when it is healthy.
+3. An exact-match cache keyed by everything that changes the answer can answer instead, at no cost
+   (`gateway.routing.answer_cache`).
+4. Every answer is stored as an interaction (one write); the repetition detector, off this path, turns
+   a repeated prompt into a training example (`gateway.learning`).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Literal
+
+from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from gateway.analysis.languages import LANGUAGE_NAMES
+from gateway.config.context import RequestContext
+from gateway.config.settings import get_settings
+from gateway.endpoints.answers import ProviderAnswer, Usage, provider_answer_fields
+from gateway.learning import recording
+from gateway.observability import metrics
+from gateway.providers.base import GenerationRequest
+from gateway.resilience.chain import run_chain
+from gateway.routing.answer_cache import cache_key, cache_mode, cached_answer, store_answer
+from gateway.routing.plan import RouteDecision, decide
+from gateway.routing.topics import normalize_topic
+from gateway.stores.cache import CacheStore
+
+SYSTEM_PROMPT = "You are a helpful, precise assistant."
+
+
+class RouteRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: str = Field(min_length=1, max_length=128)
+    prompt: str = Field(min_length=1, max_length=32000)
+    topic_hint: str | None = Field(None, min_length=1, max_length=64, description="letters, digits, ' ', '_', '-'")
+    language: str | None = Field(None, description="ISO 639-1 code, e.g. en, es, ja; detected when absent")
+    max_output_tokens: int = Field(1024, ge=1, le=8192, strict=True)  # strict: a JSON number, not true/"5"
+    temperature: float | None = Field(None, ge=0, le=2, allow_inf_nan=False, strict=True)
+
+    @field_validator("prompt", "user_id")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+    @field_validator("prompt")
+    @classmethod
+    def _under_prompt_cap(cls, value: str) -> str:
+        cap = get_settings().max_prompt_chars_route  # MAX_PROMPT_CHARS_ROUTE
+        if len(value) > cap:
+            raise ValueError(f"must be at most {cap} characters")
+        return value
+
+    @field_validator("topic_hint")
+    @classmethod
+    def _topic_name(cls, value: str | None) -> str | None:
+        return normalize_topic(value) if value is not None else None
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str | None) -> str | None:
+        if value is not None and value.lower() not in LANGUAGE_NAMES:
+            raise ValueError(f"unsupported language; use one of {', '.join(sorted(LANGUAGE_NAMES))}")
+        return value.lower() if value else value
+
+
+class ComplexityOut(BaseModel):
+    score: float = Field(description="0 (trivial) to 1 (hard)")
+    level: Literal["simple", "complex"]
+    reasons: list[str]
+
+
+class RoutingOut(BaseModel):
+    """Why the request went where it went."""
+
+    topic_source: Literal["hint", "detected"]
+    language_source: Literal["request", "detected", "default"]
+    complexity: ComplexityOut
+    chain: list[str] = Field(description="the providers tried in this order")
+    reason: str
+
+
+class RouteResponse(ProviderAnswer):
+    text: str
+    topic: str
+    language: str = Field(description="the language the answer was asked for")
+    cached: bool = Field(description="served from the response cache, at no cost")
+    routing: RoutingOut
+
+
+def routing_of(decision: RouteDecision) -> RoutingOut:
+    """Why the request went where it went, as answered."""
+    complexity = decision.complexity
+    return RoutingOut(
+        topic_source=decision.topic_source,
+        language_source=decision.language_source,
+        complexity=ComplexityOut(score=complexity.score, level=complexity.level, reasons=list(complexity.reasons)),
+        chain=[spec.name for spec in decision.specs],
+        reason=decision.reason,
+    )
+
+
+async def answer(request: RouteRequest, ctx: RequestContext, *, cache_control: str | None = None) -> RouteResponse:
+    """Answer a prompt (from the cache when it can, as `Cache-Control` allows), record it, and say what happened."""
+    started = time.perf_counter()
+    cache = cache_mode(cache_control)
+    settings = ctx.settings
+    decision = decide(request, settings, ctx.keys)
+    generation_request = GenerationRequest(
+        prompt=request.prompt,
+        system=f"{SYSTEM_PROMPT} Answer in {LANGUAGE_NAMES[decision.language]}.",
+        max_output_tokens=request.max_output_tokens,
+        temperature=request.temperature,
+    )
+    store = (
+        CacheStore(settings.cache_table) if settings.cache_table and settings.cache_ttl_s and decision.specs else None
+    )
+    key = cache_key(decision.specs, generation_request, decision.language)
+    hit = cached_answer(store, key) if store is not None and cache == "use" else None
+    if hit is not None:
+        fields, text, cached = _cached_answer_fields(hit, ctx.request_id), str(hit["text"]), True
+        metrics.add_metric(name="CacheHits", unit=MetricUnit.Count, value=1)
+    else:
+        result = await run_chain(
+            decision.specs, generation_request, _plain_text, ctx.deadline, secrets=ctx.keys.values()
+        )
+        fields = provider_answer_fields(result, ctx.request_id, 0.0)
+        text, cached = result.value, False
+        if store is not None and cache != "off":
+            value = {"text": text, "provider": fields["provider"], "model": fields["model"]}
+            store_answer(store, key, value, settings.cache_ttl_s)
+    usage: Usage = fields["usage"]
+    recording.record(
+        recording.Answered(
+            user_id=request.user_id,
+            topic=decision.topic,
+            language=decision.language,
+            prompt=request.prompt,
+            answer=text,
+            provider=fields["provider"],
+            model=fields["model"],
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cost_usd=usage.cost_usd,
+            cached=cached,
+        ),
+        ctx,
+    )
+    fields["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
+    return RouteResponse(
+        text=text,
+        topic=decision.topic,
+        language=decision.language,
+        cached=cached,
+        routing=routing_of(decision),
+        **fields,
+    )
+
+
+def _cached_answer_fields(hit: dict[str, Any], request_id: str) -> dict[str, Any]:
+    """The ProviderAnswer fields of a cache hit: who answered first; no attempt, no tokens, no cost."""
+    return {
+        "request_id": request_id,
+        "provider": hit["provider"],
+        "model": hit["model"],
+        "fallback_used": False,
+        "attempts": [],
+        "usage": Usage(input_tokens=0, output_tokens=0, cost_usd=0.0),
+        "latency_ms": 0.0,
+    }
+
+
+def _plain_text(text: str) -> str:
+    if not text.strip():
+        raise ValueError("the answer is blank")
+    return text

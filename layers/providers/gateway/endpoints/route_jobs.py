@@ -1,0 +1,64 @@
+"""Asynchronous route jobs over HTTP: queued by `POST /v1/jobs`, read by `GET /v1/jobs/{id}`; answered from
+the queue by `gateway.endpoints.route_job_queue`."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal
+
+from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import BaseModel, Field
+
+from gateway.config.context import RequestContext
+from gateway.config.settings import Settings, get_settings
+from gateway.core.errors import ConfigurationError, JobNotFoundError
+from gateway.endpoints import route
+from gateway.observability import metrics
+from gateway.stores.jobs import JobStore
+from gateway.stores.queues import QueueSender
+
+JOB_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
+
+
+class JobAccepted(BaseModel):
+    job_id: str
+    status: Literal["queued"] = "queued"
+    status_url: str = Field(description="GET it for the job's status and, once done, its answer")
+
+
+class JobOut(BaseModel):
+    job_id: str
+    status: Literal["queued", "retrying", "failed", "done"]
+    result: dict[str, Any] | None = Field(None, description="the answer, as POST /v1/route gives it")
+    error: str | None = Field(None, description="why the last attempt failed")
+
+
+def jobs_store(settings: Settings) -> JobStore:
+    """The jobs table; a ConfigurationError when there is none."""
+    if not settings.jobs_table:
+        raise ConfigurationError("JOBS_TABLE is not set: queued jobs have nowhere to be stored")
+    return JobStore(settings.jobs_table, settings.job_retention_s)
+
+
+def enqueue(request: route.RouteRequest, ctx: RequestContext) -> JobAccepted:
+    """Record a job as queued and send it to the route jobs queue."""
+    if not ctx.settings.route_jobs_queue_url:
+        raise ConfigurationError("ROUTE_JOBS_QUEUE_URL is not set: jobs cannot be queued")
+    job_id = str(uuid.uuid4())
+    jobs = jobs_store(ctx.settings)
+    jobs.put_queued(job_id, ctx.request_id)
+    try:
+        QueueSender(ctx.settings.route_jobs_queue_url).send({"job_id": job_id, **request.model_dump(exclude_none=True)})
+    except Exception:
+        jobs.record_failure(job_id, "the job could not be queued", final=True)
+        raise
+    metrics.add_metric(name="JobsQueued", unit=MetricUnit.Count, value=1)
+    return JobAccepted(job_id=job_id, status_url=f"/v1/jobs/{job_id}")
+
+
+def get_job(job_id: str) -> JobOut:
+    """`GET /v1/jobs/{job_id}`: the job's status, and its answer once done."""
+    job = jobs_store(get_settings()).get(job_id)
+    if job is None:
+        raise JobNotFoundError(f"no job {job_id!r} (unknown, or past its retention)")
+    return JobOut.model_validate(job)

@@ -1,0 +1,52 @@
+"""The Lambda entry of every function: Powertools' logger and metrics around Mangum for API Gateway events, and
+a function's own handler for its other events (a queue, a stream, a schedule).
+
+FastAPI and Mangum are not imported here at load: a function that serves no HTTP (`event_entry`) never pays
+for them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from gateway.core.runtime import event_loop
+from gateway.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+def lambda_entry(app: FastAPI, on_event: LambdaHandler | None = None) -> LambdaHandler:
+    """The Lambda handler: Powertools decorators around Mangum, plus non-HTTP events via `on_event`."""
+    from mangum import Mangum
+
+    event_loop()  # this thread's loop, before Mangum looks for one (else it makes its own)
+    asgi = Mangum(app, lifespan="off")
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+    @metrics.log_metrics(capture_cold_start_metric=True)
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        event_loop()
+        if "httpMethod" not in event and "requestContext" not in event:
+            if on_event is None:
+                raise ValueError("this function only answers API Gateway events")
+            return on_event(event, context)
+        return dict(asgi(event, cast(Any, context)))  # two LambdaContext protocols, one object
+
+    return cast(LambdaHandler, handler)
+
+
+def event_entry(on_event: LambdaHandler) -> LambdaHandler:
+    """The Lambda handler of a function that serves no HTTP: Powertools decorators around `on_event`."""
+
+    @logger.inject_lambda_context(clear_state=True)
+    @metrics.log_metrics(capture_cold_start_metric=True)
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return on_event(event, context)
+
+    return cast(LambdaHandler, handler)
