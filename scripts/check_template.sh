@@ -23,10 +23,9 @@ export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_SESSION_TOKEN
 unset AWS_PROFILE AWS_ENDPOINT_URL
 export SAM_CLI_TELEMETRY=0 SAM_CLI_DISABLE_TELEMETRY_PROMPT=1 CI="${CI:-true}"
 
-# sam build needs a python3.12 on PATH for the python3.12 runtime (pyenv here).
-if command -v pyenv >/dev/null 2>&1; then
-  export PYENV_VERSION="${SAM_PYENV_VERSION:-3.11.7:3.12.1}"
-fi
+# sam build needs a python3.12 on PATH for the python3.12 runtime (and the layer's Makefile runs it).
+PYTHON312="$("${SCRIPT_DIR}/python312.sh")"
+export PATH="$(dirname "${PYTHON312}"):${PATH}"
 
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
@@ -50,7 +49,7 @@ SAM="${VENV_SAM}/bin/sam"
 CFN_LINT="${VENV_SAM}/bin/cfn-lint"
 
 if ! command -v python3.12 >/dev/null 2>&1 || ! python3.12 -c 'import sys' >/dev/null 2>&1; then
-  echo "check_template: sam build needs python3.12 on PATH (set SAM_PYENV_VERSION or install it)" >&2
+  echo "check_template: sam build needs python3.12 on PATH (see scripts/python312.sh)" >&2
   exit 1
 fi
 

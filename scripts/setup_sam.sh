@@ -10,8 +10,7 @@ CFN_LINT_VERSION="1.58.0"
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "${SCRIPT_DIR}/.." && pwd)"
 VENV="${REPO_ROOT}/.venv-sam"
-PYTHON="${SAM_PYTHON:-python3.11}"
-command -v "${PYTHON}" >/dev/null 2>&1 || PYTHON=python3
+PYTHON="${SAM_PYTHON:-$("${SCRIPT_DIR}/python312.sh")}"
 
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
 
@@ -24,6 +23,10 @@ sys.exit(0 if all(version(n) == v for n, v in wanted.items()) else 1)
 PY
 }
 
+if ! "${VENV}/bin/python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' 2>/dev/null \
+    && [[ -z "${SAM_PYTHON:-}" ]]; then
+  rm -rf "${VENV}"
+fi
 if [[ ! -x "${VENV}/bin/python" ]]; then
   "${PYTHON}" -m venv "${VENV}"
 fi
