@@ -124,3 +124,17 @@ def test_the_architecture_page_names_every_room_and_the_readme_every_function() 
     # Then each room is on the page and each function in the README
     assert unnamed_rooms == []
     assert unnamed_functions == []
+
+
+def test_the_readme_table_names_every_endpoint_of_the_template() -> None:
+    # Given every API route of the template (CORS preflights aside)
+    from dev.local_api import routes_from_template
+
+    routes = {(route.method, route.path) for route in routes_from_template() if route.method != "OPTIONS"}
+    table = [line for line in (REPO_ROOT / "README.md").read_text().splitlines() if line.startswith("| `")]
+    # When the README's endpoint table is read
+    missing = sorted(
+        f"{m} {p}" for m, p in routes if not any(f"{m} {p}`" in row or f"`{m} {p}" in row for row in table)
+    )
+    # Then each route has a row
+    assert missing == []

@@ -38,3 +38,15 @@ def test_the_slm_needs_http_mode_and_an_endpoint() -> None:
 def test_a_bad_value_names_its_variable(env: dict[str, str], named: str) -> None:
     with pytest.raises(ConfigurationError, match=named):
         load_settings(env)
+
+
+def test_every_setting_is_documented() -> None:
+    # Given every environment variable the settings read, and the configuration page
+    from dev.lambda_runtime import REPO_ROOT
+    from gateway.config.settings import ENVIRONMENT_NAMES
+
+    page = (REPO_ROOT / "docs" / "configuration.md").read_text()
+    # When the page is searched for each one
+    missing = sorted(name for name in ENVIRONMENT_NAMES if f"`{name}`" not in page)
+    # Then none is missing
+    assert missing == []
