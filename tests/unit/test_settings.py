@@ -50,3 +50,14 @@ def test_every_setting_is_documented() -> None:
     missing = sorted(name for name in ENVIRONMENT_NAMES if f"`{name}`" not in page)
     # Then none is missing
     assert missing == []
+
+
+def test_every_registered_provider_s_fields_are_part_of_the_settings() -> None:
+    # Given the registry's providers, each declaring its own settings fields
+    from gateway.config.settings import Settings
+    from gateway.providers.registry import PROVIDERS
+
+    # When the function's settings are checked for them
+    missing = [name for name, info in PROVIDERS.items() if not issubclass(Settings, info.settings)]
+    # Then each provider's fields are read with the rest
+    assert missing == []
