@@ -89,6 +89,7 @@ class LocalWebSocketApi:
         self._thread: threading.Thread | None = None
         self._started = threading.Event()
         self._failure: BaseException | None = None
+        self.gone_posts: list[str] = []  # connections a POST was answered 410 for (the handler was told "gone")
 
     @property
     def url(self) -> str:
@@ -219,6 +220,7 @@ class LocalWebSocketApi:
     async def post(self, connection_id: str, data: bytes) -> Response:
         client = self._clients.get(connection_id)
         if client is None:
+            self.gone_posts.append(connection_id)
             return _gone(connection_id)
         if len(data) > MAX_MESSAGE_BYTES:
             return _error(413, "PayloadTooLargeException", f"the message is over {MAX_MESSAGE_BYTES} bytes")
@@ -227,6 +229,7 @@ class LocalWebSocketApi:
         except UnicodeDecodeError:
             await client.connection.send(data)
         except ConnectionClosed:
+            self.gone_posts.append(connection_id)
             return _gone(connection_id)
         return Response(status_code=200)
 
@@ -256,7 +259,7 @@ def _management_app(api: LocalWebSocketApi) -> Starlette:
         return await api.delete(connection_id)
 
     methods = ["POST", "GET", "DELETE"]
-    paths = (f"/{api.spec.stage}/@connections/{{connection_id}}", "/@connections/{connection_id}")
+    paths = (f"/{api.spec.stage}/@connections/{{connection_id:path}}", "/@connections/{connection_id:path}")
     return Starlette(routes=[Route(path, connection, methods=methods) for path in paths])
 
 

@@ -134,6 +134,8 @@ async def _message(ws_event: APIGatewayWebSocketEvent, context: LambdaContext) -
             status = await _answer(frame, outbox, context)
         except FrameError as exc:
             status = await outbox.error(exc.frame_id, exc, _STATUS.get(exc.code, 400))
+        except ConnectionGone:
+            raise
         except Exception:
             logger.exception("the frame could not be answered")
             status = await outbox.error(frame.id if frame else None, GatewayError("the gateway failed to answer"), 500)
