@@ -86,7 +86,7 @@ class GatewaySettings(BaseSettings):
     # and the management API it pushes frames through (default: https://{domainName}/{stage} of the event).
     connections_table: str | None = Field(None, alias="CONNECTIONS_TABLE")
     connection_ttl_s: int = Field(3 * 3600, gt=0, alias="WS_CONNECTION_TTL_SECONDS")
-    api_keys_rest_api_id: str | None = Field(None, alias="API_KEYS_REST_API_ID")
+    rest_api_id: str | None = Field(None, alias="REST_API_ID")
     api_keys_max_age_s: int = Field(60, ge=0, alias="API_KEYS_MAX_AGE_SECONDS")
     ws_management_url: HttpUrlText | None = Field(None, alias="WS_MANAGEMENT_URL")
     # Security surface: browser origins allowed to call the API, and per-endpoint prompt caps.

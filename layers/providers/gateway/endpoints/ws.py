@@ -79,9 +79,9 @@ def _connect(ws_event: APIGatewayWebSocketEvent) -> dict[str, Any]:
             message = f"an API key is required: the {API_KEY_HEADER} header or the {API_KEY_QUERY} query parameter"
             return _refused(401, "missing_api_key", message, request.request_id)
         settings = get_settings()
-        if not settings.api_keys_rest_api_id:
-            raise ConfigurationError("API_KEYS_REST_API_ID is not set: there is no API key to check against")
-        key_id = api_keys(settings.api_keys_rest_api_id, settings.api_keys_max_age_s).key_id(presented)
+        if not settings.rest_api_id:
+            raise ConfigurationError("REST_API_ID is not set: there is no API key to check against")
+        key_id = api_keys(settings.rest_api_id, settings.api_keys_max_age_s).key_id(presented)
         if key_id is None:
             return _refused(403, "invalid_api_key", "the API key is not valid", request.request_id)
         _connections(settings).add(request.connection_id, key_id, request.connected_at)
