@@ -40,6 +40,7 @@ import yaml
 if TYPE_CHECKING:
     from moto.server import ThreadedMotoServer
     from mypy_boto3_apigateway import APIGatewayClient
+    from mypy_boto3_apigateway.type_defs import ApiStageTypeDef
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import ServerSideEncryptionConfigurationTypeDef, ServerSideEncryptionRuleTypeDef
@@ -61,7 +62,16 @@ API_KEY_TYPE = "AWS::ApiGateway::ApiKey"
 USAGE_PLAN_TYPE = "AWS::ApiGateway::UsagePlan"
 USAGE_PLAN_KEY_TYPE = "AWS::ApiGateway::UsagePlanKey"
 PROVISIONED_TYPES = frozenset(
-    {SECRET_TYPE, TABLE_TYPE, QUEUE_TYPE, BUCKET_TYPE, REST_API_TYPE, API_KEY_TYPE, USAGE_PLAN_TYPE, USAGE_PLAN_KEY_TYPE}
+    {
+        SECRET_TYPE,
+        TABLE_TYPE,
+        QUEUE_TYPE,
+        BUCKET_TYPE,
+        REST_API_TYPE,
+        API_KEY_TYPE,
+        USAGE_PLAN_TYPE,
+        USAGE_PLAN_KEY_TYPE,
+    }
 )
 
 # Logical ids in template.yaml that StackResources exposes by name.
@@ -482,7 +492,6 @@ class _Provisioner:
         self.resolver.attributes[(logical_id, "DomainName")] = f"{name}.s3.amazonaws.com"
         self.names[logical_id] = name
 
-
     # -- API Gateway (REST): the API, its usage plans and their keys, so that a key can be checked as in AWS
 
     def create_rest_api(self, logical_id: str, props: Mapping[str, Any]) -> None:
@@ -509,8 +518,14 @@ class _Provisioner:
         p = self.resolver.resolve({key: value for key, value in props.items() if key in ("Name", "Enabled")})
         name = p.get("Name") or f"{self.prefix}-{logical_id}"
         value = f"local-{logical_id}"
-        found = [k for k in self.apigateway.get_api_keys(nameQuery=name, includeValues=True)["items"] if k["name"] == name]
-        key = found[0] if found else self.apigateway.create_api_key(name=name, value=value, enabled=p.get("Enabled", True))
+        found = [
+            k for k in self.apigateway.get_api_keys(nameQuery=name, includeValues=True)["items"] if k["name"] == name
+        ]
+        key = (
+            found[0]
+            if found
+            else self.apigateway.create_api_key(name=name, value=value, enabled=p.get("Enabled", True))
+        )
         self.resolver.refs[logical_id] = key["id"]
         self.names[logical_id] = key["id"]
         self.api_keys[logical_id] = key.get("value", value)
@@ -519,7 +534,7 @@ class _Provisioner:
         p = self.resolver.resolve({key: value for key, value in props.items() if key in ("UsagePlanName", "ApiStages")})
         name = p.get("UsagePlanName") or f"{self.prefix}-{logical_id}"
         found = [plan for plan in self.apigateway.get_usage_plans(limit=500)["items"] if plan.get("name") == name]
-        stages = [{"apiId": stage["ApiId"], "stage": stage["Stage"]} for stage in p.get("ApiStages", [])]
+        stages: list[ApiStageTypeDef] = [{"apiId": s["ApiId"], "stage": s["Stage"]} for s in p.get("ApiStages", [])]
         plan_id = found[0]["id"] if found else self.apigateway.create_usage_plan(name=name, apiStages=stages)["id"]
         self.resolver.refs[logical_id] = plan_id
         self.names[logical_id] = plan_id

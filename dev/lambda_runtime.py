@@ -1,8 +1,8 @@
 """Run the real Lambda handlers in-process, the way the Lambda runtime does (dev and tests only).
 
 `load_handler` imports a function's `app.py` with the layer on `sys.path`, as Lambda lays them out;
-`api_event` builds an API Gateway REST proxy event, `ws_event` a WebSocket API's; `LocalLambdaContext` stands in for the runtime's
-context object with the attributes Powertools reads.
+`api_event` builds an API Gateway REST proxy event, `ws_event` a WebSocket API's; `LocalLambdaContext` stands in
+for the runtime's context object with the attributes Powertools reads.
 """
 
 from __future__ import annotations

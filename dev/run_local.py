@@ -85,7 +85,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"AI gateway running on {api.url}  (AWS: moto at {moto_url}; provider emulator at {emulator.url})")
         print(f"real providers: {', '.join(setup.real_providers) or 'none'}; emulated: {', '.join(emulated)}")
         print(f"WebSocket API on {ws.url} (API key: {api_key}); playground at {api.url}/playground")
-        examples = EXAMPLES.format(url=api.url, emulator=emulator.url, ws_url=ws.url, api_key=api_key, python=".venv/bin/python")
+        examples = EXAMPLES.format(
+            url=api.url, emulator=emulator.url, ws_url=ws.url, api_key=api_key, python=".venv/bin/python"
+        )
         print("Try:\n" + examples, flush=True)
         stop = threading.Event()
 

@@ -58,11 +58,15 @@ class WebSocketApiSpec:
 def spec_from_template() -> WebSocketApiSpec:
     template = load_template()
     (stage,) = resources_of_type(template, "AWS::ApiGatewayV2::Stage").values()
-    routes = {str(r["Properties"]["RouteKey"]) for r in resources_of_type(template, "AWS::ApiGatewayV2::Route").values()}
+    routes = {
+        str(r["Properties"]["RouteKey"]) for r in resources_of_type(template, "AWS::ApiGatewayV2::Route").values()
+    }
     default_timeout = float(template.get("Globals", {}).get("Function", {}).get("Timeout", 30))
     functions = resources_of_type(template, "AWS::Serverless::Function").values()
     (ws,) = (f["Properties"] for f in functions if str(f["Properties"]["CodeUri"]).rstrip("/").endswith(FUNCTION))
-    return WebSocketApiSpec(str(stage["Properties"]["StageName"]), frozenset(routes), ws.get("Timeout", default_timeout))
+    return WebSocketApiSpec(
+        str(stage["Properties"]["StageName"]), frozenset(routes), ws.get("Timeout", default_timeout)
+    )
 
 
 @dataclass

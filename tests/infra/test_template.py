@@ -907,7 +907,8 @@ def test_the_websocket_stage_is_throttled_deployed_with_its_routes_and_logs_on_r
     # And its access log (and error-level execution log) is on when asked: it needs the account's CloudWatch role
     assert props["AccessLogSettings"]["Fn::If"][0] == "HasWebSocketAccessLogs"
     log_format = props["AccessLogSettings"]["Fn::If"][1]["Format"]
-    assert "$context.connectionId" in log_format and "$context.eventType" in log_format
+    assert "$context.connectionId" in log_format
+    assert "$context.eventType" in log_format
     assert route_settings["LoggingLevel"] == {"Fn::If": ["HasWebSocketAccessLogs", "ERROR", "OFF"]}
     assert template["Resources"]["WebSocketAccessLogGroup"]["Properties"]["RetentionInDays"] > 0
 

@@ -35,9 +35,9 @@ def frames_sent(connection_id: str) -> list[dict[str, Any]]:
 
 
 def connection_item(table: str, connection_id: str) -> dict[str, Any] | None:
-    item: dict[str, Any] | None = boto3.resource("dynamodb").Table(table).get_item(
-        Key={"connection_id": connection_id}
-    ).get("Item")
+    item: dict[str, Any] | None = (
+        boto3.resource("dynamodb").Table(table).get_item(Key={"connection_id": connection_id}).get("Item")
+    )
     return item
 
 

@@ -54,9 +54,9 @@ def test_a_browser_passes_the_key_as_a_query_parameter(gateway: Gateway, aws: St
     answer = _connect(gateway, query={"api_key": aws.api_keys["InternalApiKey"]})
     # Then it is accepted as that key
     assert answer["statusCode"] == 200
-    assert connection_item(aws.names["ConnectionsTable"], _connection_id())["api_key_id"] == aws.names[  # type: ignore[index]
-        "InternalApiKey"
-    ]
+    item = connection_item(aws.names["ConnectionsTable"], _connection_id())
+    assert item is not None
+    assert item["api_key_id"] == aws.names["InternalApiKey"]
 
 
 @pytest.mark.parametrize(
@@ -123,7 +123,8 @@ def test_handle_error_and_generate_points_answer_their_http_answers_in_done(gate
     analysis, points = frames_sent(_connection_id())
     # Then each is answered by one done frame carrying the whole HTTP answer
     assert (analysis["type"], analysis["id"]) == ("done", "err-1")
-    assert analysis["summary"] and analysis["fix_steps"]
+    assert analysis["summary"]
+    assert analysis["fix_steps"]
     assert analysis["parsed"]["exception_type"] == "KeyError"
     assert (points["type"], points["id"]) == ("done", "pts-1")
     assert points["count"] == len(points["points"]) == 12
@@ -144,7 +145,12 @@ def test_ping_is_answered_pong(gateway: Gateway) -> None:
         ({"action": "chat", "prompt": "hi"}, None, "validation_error", "id: required"),
         ({"action": "chat", "id": "x" * 65, "prompt": "hi"}, None, "validation_error", "at most 64"),
         ({"action": "chat", "id": "c1"}, "c1", "validation_error", "prompt: Field required"),
-        ({"action": "chat", "id": "c2", "prompt": "hi", "max_output_tokens": 0}, "c2", "validation_error", "max_output"),
+        (
+            {"action": "chat", "id": "c2", "prompt": "hi", "max_output_tokens": 0},
+            "c2",
+            "validation_error",
+            "max_output",
+        ),
         ({"action": "generate_points", "id": "p1", "prompt": ""}, "p1", "validation_error", "prompt"),
         ({"action": "handle_error", "id": "e1", "error": "oops"}, "e1", "validation_error", "error"),
         ({"action": "chat", "id": "big", "prompt": "x" * 33_000}, None, "frame_too_large", "at most 32768"),

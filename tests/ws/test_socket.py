@@ -46,7 +46,8 @@ def _assert_streamed_answer(frames: list[dict[str, Any]], frame_id: str) -> dict
     """chunk+ then done, all of this request; the done frame."""
     kinds = [f["type"] for f in frames]
     assert kinds[-1] == "done", frames
-    assert kinds[:-1] and set(kinds[:-1]) == {"chunk"}, kinds
+    assert kinds[:-1], kinds
+    assert set(kinds[:-1]) == {"chunk"}, kinds
     assert {f["id"] for f in frames} == {frame_id}
     return frames[-1]
 
@@ -86,7 +87,8 @@ def test_a_fallback_before_the_first_chunk_shows_only_in_done(
     done = _assert_streamed_answer(frames, "f1")
     assert done["fallback_used"] is True
     assert [(a["provider"], a["outcome"]) for a in done["attempts"]] == [("slm", "server_error"), ("gemini", "ok")]
-    assert text_of(frames) and "emulated slm" not in text_of(frames)
+    assert text_of(frames)
+    assert "emulated slm" not in text_of(frames)
 
 
 def test_every_provider_failing_ends_the_request_with_an_error_and_the_socket_stays_open(
@@ -171,9 +173,12 @@ def test_handle_error_and_generate_points_over_the_socket(ws_api: LocalWebSocket
     analysis, points = talk(ws_api, aws.api_keys["InternalApiKey"], script)
     # Then each is one done frame with the HTTP endpoint's whole answer
     ((analysis_done,), (points_done,)) = analysis, points
-    assert analysis_done["type"] == "done" and analysis_done["summary"] and analysis_done["fix_steps"]
+    assert analysis_done["type"] == "done"
+    assert analysis_done["summary"]
+    assert analysis_done["fix_steps"]
     assert analysis_done["parsed"]["exception_type"] == "TypeError"
-    assert points_done["type"] == "done" and points_done["count"] == 8
+    assert points_done["type"] == "done"
+    assert points_done["count"] == 8
     assert all(abs((x**2 + y**2) ** 0.5 - 5) < 1e-6 for x, y in points_done["points"])
 
 

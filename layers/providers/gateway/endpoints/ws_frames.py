@@ -88,9 +88,7 @@ def done_frame(frame_id: str, answer: dict[str, Any]) -> dict[str, Any]:
     return {"type": "done", "id": frame_id, **answer}
 
 
-def error_frame(
-    frame_id: str | None, code: str, message: str, request_id: str, details: Any = None
-) -> dict[str, Any]:
+def error_frame(frame_id: str | None, code: str, message: str, request_id: str, details: Any = None) -> dict[str, Any]:
     error: dict[str, Any] = {"code": code, "message": message, "request_id": request_id}
     if details is not None:
         error["details"] = details
