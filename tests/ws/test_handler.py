@@ -210,3 +210,18 @@ def test_a_client_gone_410_stops_the_request_and_forgets_the_connection(
         assert answer == {"statusCode": 200}
         assert api.gone_posts == [_connection_id()]
     assert connection_item(aws.names["ConnectionsTable"], _connection_id()) is None
+
+
+def test_an_answer_too_long_for_one_message_comes_in_several_chunks(gateway: Gateway) -> None:
+    # Given the small model answering 100,000 characters (a message carries at most 128 KB)
+    long_answer = "".join(f"line {n}: généré ✓\n" for n in range(5_000))
+    gateway.emulator.fail("slm", "body", body=long_answer)  # the text the model answers
+    # When a chat is answered
+    gateway.invoke("ws", load_event("ws_chat"))
+    frames = frames_sent(_connection_id())
+    # Then the text is cut into chunks that each fit a message, joined again they are the answer, and done follows
+    assert [f["type"] for f in frames][-1] == "done"
+    chunks = [f for f in frames if f["type"] == "chunk"]
+    assert len(chunks) > 1
+    assert all(len(json.dumps(f, ensure_ascii=False).encode()) <= 128 * 1024 for f in chunks)
+    assert text_of(frames) == long_answer

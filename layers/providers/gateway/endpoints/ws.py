@@ -45,6 +45,9 @@ from gateway.stores.connections import ConnectionGone, ConnectionStore, Manageme
 
 API_KEY_HEADER = "x-api-key"
 API_KEY_QUERY = "api_key"  # browsers cannot set headers on a WebSocket
+# A chunk's text is sent in pieces of at most this many characters: even escaped (6 bytes a character at worst),
+# one piece fits a message.
+CHUNK_CHARS = 16 * 1024
 _STATUS = {"frame_too_large": 413, "invalid_json": 400, "unknown_action": 400, "validation_error": 422}
 
 
@@ -107,6 +110,11 @@ class Outbox:
         self._api = ManagementApi(endpoint)
         self.connection_id = request.connection_id
         self.request_id = request.request_id
+
+    async def send_text(self, frame_id: str, text: str) -> None:
+        """A piece of an answer, as one `chunk` frame or, when it would not fit a message, several."""
+        for start in range(0, len(text), CHUNK_CHARS):
+            await self.send(chunk_frame(frame_id, text[start : start + CHUNK_CHARS]))
 
     async def send(self, frame: dict[str, Any]) -> None:
         """Send a frame (ConnectionGone when the client has left); an answer too large for one becomes an error."""
@@ -184,7 +192,7 @@ async def _chat(frame: Frame, frame_id: str, ctx: RequestContext, outbox: Outbox
     try:
         async for event in events:
             if isinstance(event, route_stream.TextChunk):
-                await outbox.send(chunk_frame(frame_id, event.text))
+                await outbox.send_text(frame_id, event.text)
             elif isinstance(event, route_stream.RouteAnswered):
                 answer = event.answer.model_dump(mode="json", exclude={"text"}, exclude_none=True)
                 await outbox.send(done_frame(frame_id, answer))
