@@ -8,7 +8,7 @@ FUNCTION ?= route
 EVENT ?= events/$(FUNCTION).json
 PYTEST := $(BIN)/pytest -n 2 --durations=10
 
-.PHONY: setup run test lint typecheck architecture unit integration e2e pytest template build bench invoke openapi clean
+.PHONY: setup chromium run test lint typecheck architecture unit integration e2e pytest template build bench invoke openapi clean
 
 # A stamp inside the venv, not the venv's python (a symlink: touching it would touch the system's interpreter).
 # A venv made by another Python than 3.12 is made again.
@@ -21,6 +21,9 @@ $(STAMP): requirements-dev.txt layers/providers/requirements.txt
 	touch $(STAMP)
 
 setup: $(STAMP)  ## create .venv (python3.12) with the pinned runtime and dev dependencies
+
+chromium:  ## Debian's Chromium for the playground's browser tests (installed when missing; CHROMIUM=... picks another)
+	@scripts/chromium.sh >/dev/null
 
 run: setup  ## the whole gateway on http://127.0.0.1:3000 (moto + provider emulator + local API)
 	$(BIN)/python -m dev.run_local
@@ -44,10 +47,10 @@ unit: setup  ## fast tests that start no server and no moto (tests/unit, tests/g
 integration: setup  ## tests through the real handlers against moto and the provider emulator
 	$(PYTEST) -m "integration and not e2e"
 
-e2e: setup  ## tests that start the local stack (`make run`'s processes) and call it over HTTP
+e2e: setup chromium  ## tests that start the local stack (`make run`'s processes) and call it over HTTP
 	$(PYTEST) -m e2e
 
-pytest: setup  ## every test: unit, integration and end-to-end
+pytest: setup chromium  ## every test: unit, integration and end-to-end
 	$(PYTEST)
 
 template:  ## sam validate --lint, cfn-lint, sam build and the built layer's checks (in .venv-sam)

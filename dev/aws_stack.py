@@ -5,6 +5,10 @@ from the template (key schemas, TTL, queue attributes, redrive policy, the secre
 keys) rather than written down twice. Works against moto's in-process ``mock_aws`` or, when
 ``AWS_ENDPOINT_URL`` is set, against a ``ThreadedMotoServer`` (see :func:`start_moto_server`).
 
+The REST API is provisioned too, for its keys: the API itself (no routes: the local API serves them), its usage
+plans (the one SAM makes from ``Auth.UsagePlan`` and the template's own) and their keys, whose values are
+``local-<LogicalId>`` (AWS generates them; locally they are known, so clients and events can carry them).
+
 Dev-only: this module is not part of the Lambda layer.
 
 ``python -m dev.aws_stack`` starts a moto server, provisions the stack in it, prints the
@@ -35,6 +39,8 @@ import yaml
 
 if TYPE_CHECKING:
     from moto.server import ThreadedMotoServer
+    from mypy_boto3_apigateway import APIGatewayClient
+    from mypy_boto3_apigateway.type_defs import ApiStageTypeDef
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import ServerSideEncryptionConfigurationTypeDef, ServerSideEncryptionRuleTypeDef
@@ -51,7 +57,22 @@ TABLE_TYPE = "AWS::DynamoDB::Table"
 QUEUE_TYPE = "AWS::SQS::Queue"
 SECRET_TYPE = "AWS::SecretsManager::Secret"
 BUCKET_TYPE = "AWS::S3::Bucket"
-PROVISIONED_TYPES = frozenset({SECRET_TYPE, TABLE_TYPE, QUEUE_TYPE, BUCKET_TYPE})
+REST_API_TYPE = "AWS::Serverless::Api"
+API_KEY_TYPE = "AWS::ApiGateway::ApiKey"
+USAGE_PLAN_TYPE = "AWS::ApiGateway::UsagePlan"
+USAGE_PLAN_KEY_TYPE = "AWS::ApiGateway::UsagePlanKey"
+PROVISIONED_TYPES = frozenset(
+    {
+        SECRET_TYPE,
+        TABLE_TYPE,
+        QUEUE_TYPE,
+        BUCKET_TYPE,
+        REST_API_TYPE,
+        API_KEY_TYPE,
+        USAGE_PLAN_TYPE,
+        USAGE_PLAN_KEY_TYPE,
+    }
+)
 
 # Logical ids in template.yaml that StackResources exposes by name.
 SECRET_ID = "ProviderSecret"
@@ -251,6 +272,7 @@ class StackResources:
     route_jobs_dlq_url: str
     names: Mapping[str, str] = field(default_factory=dict)  # every provisioned logical id -> name or URL
     variables: Mapping[str, str] = field(default_factory=dict)  # env var -> logical id it references
+    api_keys: Mapping[str, str] = field(default_factory=dict)  # the REST API's keys: logical id -> value
 
     def environment(self) -> dict[str, str]:
         """The environment variables template.yaml sets with `!Ref` to provisioned resources.
@@ -319,8 +341,10 @@ class _Provisioner:
             "secretsmanager", region_name=region, endpoint_url=endpoint_url
         )
         self.s3: S3Client = session.client("s3", region_name=region, endpoint_url=endpoint_url)
+        self.apigateway: APIGatewayClient = session.client("apigateway", region_name=region, endpoint_url=endpoint_url)
         self.region = region
-        self.names: dict[str, str] = {}  # logical id -> name (secret, table) or URL (queue)
+        self.names: dict[str, str] = {}  # logical id -> name (secret, table), URL (queue) or id (API, key, plan)
+        self.api_keys: dict[str, str] = {}  # logical id -> value
 
     def physical_name(self, logical_id: str, props: Mapping[str, Any], name_key: str) -> str:
         if name_key in props:
@@ -333,6 +357,10 @@ class _Provisioner:
             TABLE_TYPE: self.create_table,
             QUEUE_TYPE: self.create_queue,
             BUCKET_TYPE: self.create_bucket,
+            REST_API_TYPE: self.create_rest_api,
+            API_KEY_TYPE: self.create_api_key,
+            USAGE_PLAN_TYPE: self.create_usage_plan,
+            USAGE_PLAN_KEY_TYPE: self.create_usage_plan_key,
         }
         resources = self.template["Resources"]
         for logical_id in _creation_order(self.template):
@@ -464,6 +492,61 @@ class _Provisioner:
         self.resolver.attributes[(logical_id, "DomainName")] = f"{name}.s3.amazonaws.com"
         self.names[logical_id] = name
 
+    # -- API Gateway (REST): the API, its usage plans and their keys, so that a key can be checked as in AWS
+
+    def create_rest_api(self, logical_id: str, props: Mapping[str, Any]) -> None:
+        """The API (no routes: the local API serves them) and the usage plan and key SAM makes from Auth.UsagePlan."""
+        p = self.resolver.resolve({key: value for key, value in props.items() if key in ("Name", "StageName")})
+        name = p.get("Name") or f"{self.prefix}-{logical_id}"
+        existing = [api for api in self.apigateway.get_rest_apis(limit=500)["items"] if api.get("name") == name]
+        api_id = existing[0]["id"] if existing else self.apigateway.create_rest_api(name=name)["id"]
+        self.resolver.refs[logical_id] = api_id
+        self.resolver.refs[f"{logical_id}.Stage"] = str(p.get("StageName", "api"))
+        self.names[logical_id] = api_id
+        plan = props.get("Auth", {}).get("UsagePlan", {})
+        if plan.get("CreateUsagePlan") == "PER_API":  # SAM's <Api>UsagePlan, <Api>ApiKey and <Api>UsagePlanKey
+            stages = [{"ApiId": {"Ref": logical_id}, "Stage": {"Ref": f"{logical_id}.Stage"}}]
+            self.create_usage_plan(f"{logical_id}UsagePlan", {"UsagePlanName": plan.get("UsagePlanName"),
+                                                               "ApiStages": stages})  # fmt: skip
+            self.create_api_key(f"{logical_id}ApiKey", {"Enabled": True})
+            self.create_usage_plan_key(
+                f"{logical_id}UsagePlanKey",
+                {"KeyId": {"Ref": f"{logical_id}ApiKey"}, "UsagePlanId": {"Ref": f"{logical_id}UsagePlan"}},
+            )
+
+    def create_api_key(self, logical_id: str, props: Mapping[str, Any]) -> None:
+        p = self.resolver.resolve({key: value for key, value in props.items() if key in ("Name", "Enabled")})
+        name = p.get("Name") or f"{self.prefix}-{logical_id}"
+        value = f"local-{logical_id}"
+        found = [
+            k for k in self.apigateway.get_api_keys(nameQuery=name, includeValues=True)["items"] if k["name"] == name
+        ]
+        key = (
+            found[0]
+            if found
+            else self.apigateway.create_api_key(name=name, value=value, enabled=p.get("Enabled", True))
+        )
+        self.resolver.refs[logical_id] = key["id"]
+        self.names[logical_id] = key["id"]
+        self.api_keys[logical_id] = key.get("value", value)
+
+    def create_usage_plan(self, logical_id: str, props: Mapping[str, Any]) -> None:
+        p = self.resolver.resolve({key: value for key, value in props.items() if key in ("UsagePlanName", "ApiStages")})
+        name = p.get("UsagePlanName") or f"{self.prefix}-{logical_id}"
+        found = [plan for plan in self.apigateway.get_usage_plans(limit=500)["items"] if plan.get("name") == name]
+        stages: list[ApiStageTypeDef] = [{"apiId": s["ApiId"], "stage": s["Stage"]} for s in p.get("ApiStages", [])]
+        plan_id = found[0]["id"] if found else self.apigateway.create_usage_plan(name=name, apiStages=stages)["id"]
+        self.resolver.refs[logical_id] = plan_id
+        self.names[logical_id] = plan_id
+
+    def create_usage_plan_key(self, logical_id: str, props: Mapping[str, Any]) -> None:
+        p = self.resolver.resolve(dict(props))
+        plan_id, key_id = str(p["UsagePlanId"]), str(p["KeyId"])
+        keys = self.apigateway.get_usage_plan_keys(usagePlanId=plan_id, limit=500)["items"]
+        if not any(key.get("id") == key_id for key in keys):
+            self.apigateway.create_usage_plan_key(usagePlanId=plan_id, keyId=key_id, keyType="API_KEY")
+        self.names[logical_id] = f"{plan_id}:{key_id}"
+
 
 def _session() -> boto3.session.Session:
     """A new session (credentials, region and endpoint as the environment says now) whose service
@@ -505,6 +588,7 @@ def provision(
     return StackResources(
         names=dict(names),
         variables=referenced_variables(template),
+        api_keys=dict(provisioner.api_keys),
         secret_name=names[SECRET_ID],
         state_table=names[STATE_TABLE_ID],
         jobs_table=names[JOBS_TABLE_ID],

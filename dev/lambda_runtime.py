@@ -1,8 +1,8 @@
 """Run the real Lambda handlers in-process, the way the Lambda runtime does (dev and tests only).
 
 `load_handler` imports a function's `app.py` with the layer on `sys.path`, as Lambda lays them out;
-`api_event` builds an API Gateway REST proxy event; `LocalLambdaContext` stands in for the runtime's
-context object with the attributes Powertools reads.
+`api_event` builds an API Gateway REST proxy event, `ws_event` a WebSocket API's; `LocalLambdaContext` stands in
+for the runtime's context object with the attributes Powertools reads.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = REPO_ROOT / "functions"
 LAYER_DIR = REPO_ROOT / "layers" / "providers"
-FUNCTIONS = ("route", "generate_points", "status", "handle_error", "training_consumer")
+FUNCTIONS = ("route", "generate_points", "status", "handle_error", "training_consumer", "ws")
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -113,6 +113,60 @@ def api_event(
         "body": text,
         "isBase64Encoded": is_base64,
     }
+
+
+def ws_event(
+    event_type: str,
+    connection_id: str,
+    *,
+    body: str | bytes | None = None,
+    route_key: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    query: Mapping[str, str] | None = None,
+    domain_name: str = "localhost",
+    stage: str = "local",
+    connected_at_ms: int | None = None,
+    source_ip: str = "127.0.0.1",
+    disconnect: tuple[int, str] = (1000, "Client-side close frame status code"),
+) -> dict[str, Any]:
+    """An API Gateway WebSocket proxy event (CONNECT, MESSAGE or DISCONNECT), as API Gateway sends it to Lambda.
+
+    CONNECT carries the handshake's headers and query string; MESSAGE the frame (base64 when it is binary);
+    DISCONNECT the close code and reason.
+    """
+    now_ms = int(time.time() * 1000)
+    request_id = base64.b64encode(uuid.uuid4().bytes[:6]).decode()
+    context: dict[str, Any] = {
+        "routeKey": route_key or {"CONNECT": "$connect", "DISCONNECT": "$disconnect"}.get(event_type, "$default"),
+        "eventType": event_type,
+        "extendedRequestId": request_id,
+        "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now_ms / 1000)),
+        "messageDirection": "IN",
+        "stage": stage,
+        "connectedAt": connected_at_ms if connected_at_ms is not None else now_ms,
+        "requestTimeEpoch": now_ms,
+        "identity": {"sourceIp": source_ip},
+        "requestId": request_id,
+        "domainName": domain_name,
+        "connectionId": connection_id,
+        "apiId": "local",
+    }
+    event: dict[str, Any] = {"requestContext": context, "isBase64Encoded": False}
+    if event_type == "MESSAGE":
+        context["messageId"] = base64.b64encode(uuid.uuid4().bytes[:6]).decode()
+        is_binary = isinstance(body, bytes)
+        event["body"] = base64.b64encode(body).decode() if isinstance(body, bytes) else body
+        event["isBase64Encoded"] = is_binary
+        return event
+    if event_type == "DISCONNECT":
+        context["disconnectStatusCode"], context["disconnectReason"] = disconnect
+    all_headers = {"Host": domain_name, **(headers or {})}
+    if event_type == "CONNECT":
+        event["queryStringParameters"] = dict(query) if query else None
+        event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()} if query else None
+    event["headers"] = all_headers
+    event["multiValueHeaders"] = {k: [v] for k, v in all_headers.items()}
+    return event
 
 
 def invoke(function: str, event: dict[str, Any], context: LocalLambdaContext | None = None) -> dict[str, Any]:

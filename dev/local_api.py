@@ -13,6 +13,7 @@ import json
 import re
 import threading
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -69,6 +70,7 @@ class LocalApi:
         self._server = ThreadingHTTPServer((host, port), _handler_class(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
+        self.pages: dict[str, Callable[[], dict[str, Any]]] = {}  # dev-only GET pages (the playground), by path
 
     @property
     def url(self) -> str:
@@ -91,6 +93,8 @@ class LocalApi:
     def dispatch(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
         """Turn one HTTP request into a proxy event for the matching function and return its answer."""
         parts = urlsplit(raw_path)
+        if method == "GET" and parts.path in self.pages:
+            return self.pages[parts.path]()
         for route in self.routes:
             params = route.match(method, parts.path)
             if params is None:

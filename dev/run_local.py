@@ -3,7 +3,8 @@
 Starts a moto server (Secrets Manager, DynamoDB, SQS, S3, provisioned from template.yaml), the provider
 emulator, the local API that calls the real handlers, a poller per queue that feeds its consumer
 function (route jobs, training examples) and one for the interactions table's stream (the repetition
-detector); prints curl examples; stops everything on Ctrl-C or
+detector), the WebSocket API on ws://127.0.0.1:3001 (`dev.ws_server`; `WS_PORT` overrides, the HTTP port + 1 when
+`PORT` does) and the playground page at /playground; prints curl examples; stops everything on Ctrl-C or
 SIGTERM. Providers whose keys are in the environment are called for real.
 """
 
@@ -19,8 +20,10 @@ from dev.aws_stack import provision, start_moto_server
 from dev.emulator import ProviderEmulator
 from dev.local_api import LocalApi
 from dev.local_env import AWS_DUMMY, local_setup
+from dev.playground import playground_pages
 from dev.sqs_poller import SqsPoller
 from dev.stream_poller import StreamPoller
+from dev.ws_server import LocalWebSocketApi
 
 EXAMPLES = """\
 curl -s {url}/health
@@ -34,6 +37,8 @@ curl -s -X POST {url}/v1/generate-points -H 'Content-Type: application/json' \\
   -d '{{"prompt": "12 points on a circle", "context": {{"count": 12, "radius": 100, "center": [50, -20]}}}}'
 curl -s -X POST {url}/v1/handle-error -H 'Content-Type: application/json' \\
   -d '{{"error": {{"message": "KeyError: user_id", "type": "KeyError", "language": "python"}}}}'
+# the WebSocket API (type a frame, e.g. {{"action": "chat", "id": "1", "prompt": "Hello"}}):
+{python} -m websockets '{ws_url}/?api_key={api_key}'
 # make the emulator fail, then watch the fallback in "attempts":
 curl -s -X POST {emulator}/__emulator/faults -d '{{"provider": "slm", "kind": "status", "status": 503}}'
 curl -s -X DELETE {emulator}/__emulator/faults"""
@@ -43,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dev.run_local", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    parser.add_argument("--ws-port", type=int, default=None, help="the WebSocket API's (default: WS_PORT, else port+1)")
     args = parser.parse_args(argv)
+    ws_port = args.ws_port if args.ws_port is not None else int(os.environ.get("WS_PORT") or args.port + 1)
 
     for key, value in AWS_DUMMY.items():
         os.environ.setdefault(key, value)
@@ -51,13 +58,20 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["AWS_ENDPOINT_URL"] = moto_url
     emulator = ProviderEmulator(host="127.0.0.1").start()
     api: LocalApi | None = None
+    ws: LocalWebSocketApi | None = None
     pollers: list[SqsPoller | StreamPoller] = []
     try:
         resources = provision()
         setup = local_setup(os.environ, emulator.url, resources)
         provision(secret_values=setup.secret_values)
         os.environ.update(setup.environment)
-        api = LocalApi(args.host, args.port).start()
+        ws = LocalWebSocketApi(args.host, ws_port)
+        os.environ["WS_MANAGEMENT_URL"] = ws.management_url  # the ws handler's frames go back through it
+        ws.start()
+        api_key = resources.api_keys["GatewayApiApiKey"]  # the standard plan's key (local-GatewayApiApiKey)
+        api = LocalApi(args.host, args.port)
+        api.pages.update(playground_pages(ws.url, api_key))
+        api.start()
         consumers = (("RouteJobsQueue", "route"), ("TrainingQueue", "training_consumer"))
         for queue, function in consumers:  # the template's SQS event sources
             pollers.append(SqsPoller(resources.names[queue], function, retry_after_s=2).start())
@@ -70,7 +84,11 @@ def main(argv: list[str] | None = None) -> int:
         emulated = sorted({"gemini", "huggingface", "slm"} - set(setup.real_providers))
         print(f"AI gateway running on {api.url}  (AWS: moto at {moto_url}; provider emulator at {emulator.url})")
         print(f"real providers: {', '.join(setup.real_providers) or 'none'}; emulated: {', '.join(emulated)}")
-        print("Try:\n" + EXAMPLES.format(url=api.url, emulator=emulator.url), flush=True)
+        print(f"WebSocket API on {ws.url} (API key: {api_key}); playground at {api.url}/playground")
+        examples = EXAMPLES.format(
+            url=api.url, emulator=emulator.url, ws_url=ws.url, api_key=api_key, python=".venv/bin/python"
+        )
+        print("Try:\n" + examples, flush=True)
         stop = threading.Event()
 
         def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -83,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for poller in pollers:
             poller.stop()
+        if ws is not None:
+            ws.stop()
         if api is not None:
             api.stop()
         emulator.stop()

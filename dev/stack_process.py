@@ -30,6 +30,8 @@ from dev.lambda_runtime import REPO_ROOT
 _KEPT = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ", "SYSTEMROOT", "VIRTUAL_ENV")
 _BANNER_END = "curl -s -X DELETE"  # the last line run_local prints once everything is up
 _EMULATOR = re.compile(r"provider emulator at (http://127\.0\.0\.1:\d+)\)")
+_WEBSOCKET = re.compile(r"WebSocket API on (ws://127\.0\.0\.1:\d+) \(API key: (\S+)\)")
+_MOTO = re.compile(r"moto at (http://127\.0\.0\.1:\d+);")
 
 
 def free_port() -> int:
@@ -47,6 +49,10 @@ class LocalStackProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.emulator_url = ""
+        self.ws_port = free_port()
+        self.ws_url = f"ws://127.0.0.1:{self.ws_port}"
+        self.api_key = ""  # the local standard key, as the banner prints it
+        self.moto_url = ""
         self._extra_env = dict(env or {})
         self._startup_timeout_s = startup_timeout_s
         self._log: IO[str] | None = None
@@ -57,7 +63,8 @@ class LocalStackProcess:
         env.update({"PYTHONUNBUFFERED": "1", "NO_PROXY": "*", **self._extra_env})
         self._log = tempfile.NamedTemporaryFile("w+", prefix="local-stack-", suffix=".log")  # noqa: SIM115
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "dev.run_local", "--host", "127.0.0.1", "--port", str(self.port)],
+            [sys.executable, "-m", "dev.run_local", "--host", "127.0.0.1", "--port", str(self.port),
+             "--ws-port", str(self.ws_port)],
             cwd=REPO_ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
         deadline = time.monotonic() + self._startup_timeout_s
@@ -66,6 +73,9 @@ class LocalStackProcess:
             found = _EMULATOR.search(text)
             if found and _BANNER_END in text:
                 self.emulator_url = found.group(1)
+                websocket, moto = _WEBSOCKET.search(text), _MOTO.search(text)
+                self.api_key = websocket.group(2) if websocket else ""
+                self.moto_url = moto.group(1) if moto else ""
                 return self
             if self._process.poll() is not None:
                 break

@@ -154,7 +154,7 @@ def _clear_caches() -> None:
     from gateway.config.settings import get_settings
     from gateway.resilience.guards import _build as build_resilience
     from gateway.routing import slm_health
-    from gateway.stores import aws, idempotency
+    from gateway.stores import api_keys, aws, idempotency
 
     get_settings.cache_clear()
     build_resilience.cache_clear()
@@ -162,6 +162,7 @@ def _clear_caches() -> None:
     aws.clear_clients()
     slm_health.forget()
     idempotency.persistence_layer.cache_clear()
+    api_keys.api_keys.cache_clear()
 
 
 __all__ = ["EMULATOR_KEY", "Answer", "Gateway", "load_event"]

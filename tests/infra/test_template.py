@@ -35,6 +35,7 @@ EXPECTED_ENDPOINTS = {
     ("GET", "/v1/jobs/{job_id}"): "RouteFunction",
 }
 PUBLIC_PATHS = {"/health"}
+WS_ACTIONS = {"execute-api:ManageConnections", "apigateway:GET"}  # the ws function's inline Allow statements
 ADMIN_PREFIX = "/v1/admin/"
 
 
@@ -86,13 +87,14 @@ def _walk(value: Any) -> list[tuple[str, Any]]:
 
 
 def test_every_function_is_arm64_python312_on_the_providers_layer(functions: dict[str, dict[str, Any]]) -> None:
-    # Given the four API functions and the training-queue consumer, with Globals applied
+    # Given the four API functions, the training-queue consumer and the WebSocket API's, with Globals applied
     assert set(functions) == {
         "RouteFunction",
         "GeneratePointsFunction",
         "StatusFunction",
         "HandleErrorFunction",
         "TrainingConsumerFunction",
+        "WsFunction",
     }
     for logical_id, props in functions.items():
         # Then each runs python3.12 on arm64, uses the shared layer and an existing handler directory
@@ -269,10 +271,13 @@ def test_policy_templates_name_template_resources(
                 for arg in args.values():
                     target = arg.get("Ref") or arg.get("Fn::GetAtt", [None])[0]
                     assert target in template["Resources"], f"{logical_id} {name} {arg}"
-        # And no function attaches managed policies by hand, nor inline statements other than Deny guards
+        # And no function attaches managed policies by hand, nor inline statements other than Deny guards, but for
+        # what no SAM policy template grants: the ws function's posts to its connections and reads of the API keys
         assert all(isinstance(policy, dict) for policy in props["Policies"]), logical_id
         inline = [statement for policy in props["Policies"] for statement in policy.get("Statement", [])]
-        assert all(statement["Effect"] == "Deny" for statement in inline), logical_id
+        allowed = [statement for statement in inline if statement["Effect"] != "Deny"]
+        assert all(statement["Effect"] in ("Deny", "Allow") for statement in inline), logical_id
+        assert {s["Action"] for s in allowed} <= (WS_ACTIONS if logical_id == "WsFunction" else set()), logical_id
 
 
 def test_every_function_reads_the_secret_and_state_table_and_only_route_gets_jobs(
@@ -417,11 +422,13 @@ def test_tables_are_on_demand_with_ttl_and_kept_on_delete(template: dict[str, An
         "CacheTable": "pk",
         "InteractionsTable": "pk",
         "IdempotencyTable": "pk",
+        "ConnectionsTable": "connection_id",
     }
     for logical_id, table in tables.items():
         assert table["Properties"]["BillingMode"] == "PAY_PER_REQUEST"
         assert table["Properties"]["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
-        kept = "Delete" if logical_id == "CacheTable" else "Retain"  # a cache is rebuilt, never restored
+        # a cache is rebuilt, never restored; open connections mean nothing once the stack is gone
+        kept = "Delete" if logical_id in ("CacheTable", "ConnectionsTable") else "Retain"
         assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == kept
 
 
@@ -848,3 +855,97 @@ def test_the_dashboard_shows_every_alarm_and_only_metrics_the_gateway_emits(temp
                 drawn.add(metric["MetricName"])
     assert {"Requests", "Fallbacks", "ProviderLatency", "CostUsd", "SpendCapUtilisation", "BreakerOpened"} <= drawn
     assert drawn <= _emitted_metric_names()
+
+
+# --------------------------------------------------------------------------- the WebSocket API (issue 13)
+
+
+def test_the_websocket_api_routes_every_frame_to_the_ws_function(
+    template: dict[str, Any], functions: dict[str, dict[str, Any]]
+) -> None:
+    resources = template["Resources"]
+    # Given the WebSocket API: routes chosen by the frame's action
+    api = resources_of_type(template, "AWS::ApiGatewayV2::Api")
+    assert list(api) == ["WebSocketApi"]
+    assert api["WebSocketApi"]["Properties"]["ProtocolType"] == "WEBSOCKET"
+    assert api["WebSocketApi"]["Properties"]["RouteSelectionExpression"] == "$request.body.action"
+    # Then $connect, $disconnect and $default each reach the one Lambda proxy integration of the ws function
+    routes = {
+        r["Properties"]["RouteKey"]: r["Properties"]
+        for r in resources_of_type(template, "AWS::ApiGatewayV2::Route").values()
+    }
+    assert set(routes) == {"$connect", "$disconnect", "$default"}
+    assert {r["Target"]["Fn::Sub"] for r in routes.values()} == {"integrations/${WebSocketIntegration}"}
+    integration = resources["WebSocketIntegration"]["Properties"]
+    assert integration["IntegrationType"] == "AWS_PROXY"
+    assert "${WsFunction.Arn}" in integration["IntegrationUri"]["Fn::Sub"]
+    # And the key is the function's to check on $connect (a browser cannot send a header; API Gateway would read one)
+    assert routes["$connect"]["AuthorizationType"] == "NONE"
+    assert functions["WsFunction"]["Environment"]["Variables"]["REST_API_ID"] == {"Ref": "GatewayApi"}
+    # And API Gateway may invoke the function for this API only
+    permission = resources["WsFunctionWebSocketPermission"]["Properties"]
+    assert permission["FunctionName"] == {"Ref": "WsFunction"}
+    assert permission["Principal"] == "apigateway.amazonaws.com"
+    assert "${WebSocketApi}/" in permission["SourceArn"]["Fn::Sub"]
+
+
+def test_the_websocket_stage_is_throttled_deployed_with_its_routes_and_logs_on_request(
+    template: dict[str, Any],
+) -> None:
+    params = template["Parameters"]
+    (stage,) = resources_of_type(template, "AWS::ApiGatewayV2::Stage").values()
+    props = stage["Properties"]
+    # Then the stage redeploys on every change of routes, after they exist
+    assert props["AutoDeploy"] is True
+    assert set(stage["DependsOn"]) == {"WebSocketConnectRoute", "WebSocketDisconnectRoute", "WebSocketDefaultRoute"}
+    # And it is throttled from parameters with defaults, and never logs frames (they carry prompts)
+    route_settings = props["DefaultRouteSettings"]
+    assert route_settings["ThrottlingRateLimit"] == {"Ref": "WebSocketRateLimit"}
+    assert route_settings["ThrottlingBurstLimit"] == {"Ref": "WebSocketBurstLimit"}
+    assert all("Default" in params[name] for name in ("WebSocketRateLimit", "WebSocketBurstLimit"))
+    assert route_settings["DataTraceEnabled"] is False
+    # And its access log (and error-level execution log) is on when asked: it needs the account's CloudWatch role
+    assert props["AccessLogSettings"]["Fn::If"][0] == "HasWebSocketAccessLogs"
+    log_format = props["AccessLogSettings"]["Fn::If"][1]["Format"]
+    assert "$context.connectionId" in log_format
+    assert "$context.eventType" in log_format
+    assert route_settings["LoggingLevel"] == {"Fn::If": ["HasWebSocketAccessLogs", "ERROR", "OFF"]}
+    assert template["Resources"]["WebSocketAccessLogGroup"]["Properties"]["RetentionInDays"] > 0
+
+
+def test_the_ws_function_posts_only_to_this_apis_connections_and_reads_only_the_keys(
+    functions: dict[str, dict[str, Any]],
+) -> None:
+    props = functions["WsFunction"]
+    statements = {s["Sid"]: s for policy in props["Policies"] for s in policy.get("Statement", [])}
+    # Then it may post to the connections of this API's stage, nothing else of execute-api
+    manage = statements["PostToThisApisConnections"]
+    assert manage["Action"] == "execute-api:ManageConnections"
+    assert manage["Resource"]["Fn::Sub"].endswith(":${WebSocketApi}/ws/POST/@connections/*")
+    # And read the API keys and which usage plans hold a key, and nothing else of API Gateway's
+    keys = statements["ReadTheApiKeysAndTheirPlans"]
+    assert keys["Action"] == "apigateway:GET"
+    assert [r["Fn::Sub"].rsplit("::", 1)[1] for r in keys["Resource"]] == ["/apikeys", "/usageplans"]
+    # And its connections live in their own table, which it may write
+    tables = {args["TableName"]["Ref"] for args in _policy_templates(props)["DynamoDBCrudPolicy"]}
+    assert "ConnectionsTable" in tables
+    assert props["Environment"]["Variables"]["CONNECTIONS_TABLE"] == {"Ref": "ConnectionsTable"}
+
+
+def test_the_websocket_api_has_an_error_rate_alarm_and_an_output(template: dict[str, Any]) -> None:
+    alarm = template["Resources"]["WebSocketErrorRateAlarm"]["Properties"]
+    metrics = {m["Id"]: m["MetricStat"]["Metric"] for m in alarm["Metrics"] if "MetricStat" in m}
+    # Then failed integrations and executions are judged against connections and messages, on this API's stage
+    assert {m["MetricName"] for m in metrics.values()} == {
+        "IntegrationError",
+        "ExecutionError",
+        "MessageCount",
+        "ConnectCount",
+    }
+    for metric in metrics.values():
+        assert metric["Dimensions"] == [
+            {"Name": "ApiId", "Value": {"Ref": "WebSocketApi"}},
+            {"Name": "Stage", "Value": "ws"},
+        ]
+    assert alarm["Threshold"] == {"Ref": "Api5xxRateThreshold"}
+    assert template["Outputs"]["WebSocketUrl"]["Value"]["Fn::Sub"].startswith("wss://${WebSocketApi}.execute-api.")

@@ -82,6 +82,13 @@ class GatewaySettings(BaseSettings):
     dataset_bucket: str | None = Field(None, alias="DATASET_BUCKET")
     dataset_prefix: str = Field("training", pattern=r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$", alias="DATASET_PREFIX")
     hf_dataset_repo: str | None = Field(None, pattern=r"^[\w.-]+/[\w.-]+$", alias="HF_DATASET_REPO")
+    # The WebSocket API (the ws function): its connections table, the REST API whose keys it accepts on $connect,
+    # and the management API it pushes frames through (default: https://{domainName}/{stage} of the event).
+    connections_table: str | None = Field(None, alias="CONNECTIONS_TABLE")
+    connection_ttl_s: int = Field(3 * 3600, gt=0, alias="WS_CONNECTION_TTL_SECONDS")
+    rest_api_id: str | None = Field(None, alias="REST_API_ID")
+    api_keys_max_age_s: int = Field(60, ge=0, alias="API_KEYS_MAX_AGE_SECONDS")
+    ws_management_url: HttpUrlText | None = Field(None, alias="WS_MANAGEMENT_URL")
     # Security surface: browser origins allowed to call the API, and per-endpoint prompt caps.
     cors_allow_origins: str = Field("", alias="CORS_ALLOW_ORIGINS")  # comma separated; "*" only in local mode
     max_prompt_chars_route: int = Field(32000, gt=0, alias="MAX_PROMPT_CHARS_ROUTE")

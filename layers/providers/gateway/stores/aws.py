@@ -20,6 +20,8 @@ from gateway.core.coldstart import loading
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
+    from mypy_boto3_apigateway import APIGatewayClient
+    from mypy_boto3_apigatewaymanagementapi import ApiGatewayManagementApiClient
     from mypy_boto3_dynamodb import DynamoDBServiceResource
     from mypy_boto3_dynamodb.service_resource import Table
     from mypy_boto3_s3 import S3Client
@@ -65,6 +67,24 @@ def secrets_provider() -> SecretsProvider:
         return SecretsProvider(boto3_client=boto3.client("secretsmanager"))
 
 
+@lru_cache(maxsize=1)
+def apigateway_client() -> APIGatewayClient:
+    """API Gateway's control plane (the REST API's keys and usage plans)."""
+    with loading("apigateway"):
+        import boto3
+
+        return boto3.client("apigateway")
+
+
+@lru_cache(maxsize=8)
+def management_api_client(endpoint_url: str) -> ApiGatewayManagementApiClient:
+    """A WebSocket API's management API (`https://{domain}/{stage}`): post to, read and close connections."""
+    with loading("apigatewaymanagementapi"):
+        import boto3
+
+        return boto3.client("apigatewaymanagementapi", endpoint_url=endpoint_url)
+
+
 def is_conditional_failure(exc: BaseException) -> bool:
     """Whether a DynamoDB write was refused by its condition (without importing botocore to ask)."""
     response = getattr(exc, "response", None)
@@ -81,5 +101,6 @@ def is_aws_error(exc: BaseException) -> bool:
 
 def clear_clients() -> None:
     """Forget every client and the secrets provider's cache (tests that start a new moto backend call this)."""
-    for cached in (_dynamodb, dynamodb_table, sqs_client, s3_client, secrets_provider):
+    clients = (_dynamodb, dynamodb_table, sqs_client, s3_client, apigateway_client, management_api_client)
+    for cached in (*clients, secrets_provider):
         cached.cache_clear()
