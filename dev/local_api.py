@@ -97,7 +97,7 @@ class LocalApi:
                 continue
             query = dict(parse_qsl(parts.query)) or None
             event = api_event(
-                method, parts.path, body.decode("utf-8", "replace") if body else None,
+                method, parts.path, _text_or_bytes(body) if body else None,
                 headers=headers, query=query, resource=route.path,
             )  # fmt: skip
             event["pathParameters"] = params or None
@@ -109,6 +109,15 @@ class LocalApi:
         error = {"error": {"code": code, "message": message, "request_id": str(uuid.uuid4())}}
         headers = {"Content-Type": "application/json", **({"Allow": ", ".join(allowed)} if allowed else {})}
         return {"statusCode": status, "headers": headers, "body": json.dumps(error)}
+
+
+def _text_or_bytes(body: bytes) -> str | bytes:
+    """The body as text, or as its bytes (base64 in the event, as API Gateway passes a binary body) when it is not
+    UTF-8: the function sees what the client sent, never a repaired copy."""
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body
 
 
 def _call(function: str, event: dict[str, Any], context: LocalLambdaContext) -> dict[str, Any]:
