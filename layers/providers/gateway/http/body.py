@@ -13,8 +13,9 @@ interpreter's recursion limit into a bare `400`. Here each is refused, naming wh
   `422 validation_error` naming the field and the character.
 
 The parsed body is handed to FastAPI (`JsonBodyRoute`), so it is parsed once. Written here because FastAPI has
-no hook for any of it; the checks that need a walk of the parsed body run only when a cheap look at the text
-says there may be something to find.
+no hook for any of it. The walk of the parsed body that names the place at fault runs only when a cheap look at
+the text (substring searches, a count of brackets) or a walk of its objects and arrays alone says there is something
+to find.
 """
 
 from __future__ import annotations
@@ -34,8 +35,10 @@ from gateway.core.errors import BodyEncodingError, UnsupportedMediaTypeError
 MAX_JSON_DEPTH = 64
 # Control characters (Unicode category Cc) but tab, line feed and carriage return.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-# Where a control character can hide in JSON text: as an escape, or raw (DEL and C1 may stand unescaped).
-_MAYBE_CONTROL = re.compile(r"\\u00[01][0-9a-fA-F]|\\u00[7-9][0-9a-fA-F]|\\[bf]|[\x7f-\x9f]")
+# Where a control character can stand in JSON text: escaped (\u0000-\u001f, \u007f-\u009f, \b, \f), or raw for
+# DEL and the C1 controls (JSON does not require them escaped); the others cannot stand raw in valid JSON.
+_ESCAPED_CONTROL = re.compile(r"\\(?:u00(?:[01][0-9a-fA-F]|[7-9][0-9a-fA-F])|[bf])")
+_RAW_C1 = re.compile(r"[\x80-\x9f]")
 JSON_MEDIA_TYPES = "application/json (or application/<type>+json)"
 
 
@@ -63,10 +66,29 @@ def read_json(raw: bytes, content_type: str | None) -> Any:
         raise RequestValidationError([error]) from None
     except RecursionError:
         _invalid(("body",), f"the body nests objects and arrays deeper than {MAX_JSON_DEPTH} levels")
-    nested = raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH
-    if repeated or nested or _MAYBE_CONTROL.search(text):
+    if repeated or _may_hold_control(text) or _deeper_than_allowed(raw, value):
         _check_values(value)
     return value
+
+
+def _may_hold_control(text: str) -> bool:
+    if "\\" in text and _ESCAPED_CONTROL.search(text):  # an escaped backslash followed by b or f: a false alarm
+        return True
+    return "\x7f" in text or (not text.isascii() and _RAW_C1.search(text) is not None)
+
+
+def _deeper_than_allowed(raw: bytes, value: Any) -> bool:
+    if raw.count(b"[") + raw.count(b"{") <= MAX_JSON_DEPTH:  # fewer brackets than levels allowed
+        return False
+    level = [value] if isinstance(value, dict | list) else []
+    for _ in range(MAX_JSON_DEPTH):  # one level of objects and arrays at a time, leaving strings and numbers out
+        level = [
+            child
+            for node in level
+            for child in (node.values() if isinstance(node, dict) else node)
+            if isinstance(child, dict | list)
+        ]
+    return bool(level)
 
 
 def _check_media_type(content_type: str | None) -> None:
