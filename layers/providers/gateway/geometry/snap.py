@@ -21,20 +21,35 @@ def snap_points(points: Sequence[Sequence[float]]) -> list[list[float]]:
     scale = max((abs(v) for point in points for v in point), default=0.0)
     if scale == 0.0 or not math.isfinite(scale):
         return [[v + 0.0 for v in point] for point in points]
-    return [[snap(v, scale) for v in point] for point in points]
+    tolerance, exponent = _grid(scale)
+    # `snap` inline (a call per coordinate would double the time): divide by an exact power of ten, never
+    # multiply by an inexact 10^-k, so that the simple number is the nearest float to it.
+    if exponent < 0:
+        step = 10**-exponent
+        return [
+            [q + 0.0 if abs(v - (q := round(v * step) / step)) <= tolerance else v + 0.0 for v in point]
+            for point in points
+        ]
+    unit = 10**exponent
+    return [
+        [q + 0.0 if abs(v - (q := float(round(v / unit) * unit))) <= tolerance else v + 0.0 for v in point]
+        for point in points
+    ]
 
 
 def snap(value: float, scale: float | None = None) -> float:
     """`value` moved onto the simple number it is noise around (at the given scale, by default its own)."""
     scale = abs(value) if scale is None else scale
-    if scale == 0.0 or not math.isfinite(value):
+    if scale == 0.0 or not math.isfinite(value) or not math.isfinite(scale):
         return value + 0.0
-    tolerance = ULPS * math.ulp(scale)
-    exponent = math.floor(math.log10(scale)) - (DIGITS - 1)
-    # Divide by an exact power of ten (never multiply by an inexact 10^-k): the result is the nearest float.
+    tolerance, exponent = _grid(scale)
     if exponent < 0:
-        step = 10**-exponent
-        nearest = round(value * step) / step
+        nearest = round(value * 10**-exponent) / 10**-exponent
     else:
         nearest = float(round(value / 10**exponent) * 10**exponent)
     return nearest + 0.0 if abs(value - nearest) <= tolerance else value + 0.0
+
+
+def _grid(scale: float) -> tuple[float, int]:
+    """The tolerance at a scale, and the decimal exponent of the spacing of the simple numbers there."""
+    return ULPS * math.ulp(scale), math.floor(math.log10(scale)) - (DIGITS - 1)
