@@ -143,3 +143,11 @@ def test_exact_drawings_are_snapped_at_their_own_scale_and_raw_points_are_not() 
     assert getattr(hexagon.spec.primitives[0], "radius", None) == 30.0
     assert render(hexagon.spec) == hexagon.points
     assert raw.points[0] == [15.000000000000016, 2.13e-14]
+
+
+def test_a_context_radius_that_would_shrink_a_length_to_nothing_names_the_field() -> None:
+    star = spec({"kind": "star", "radius": 4.9, "inner_radius": 1})
+    with pytest.raises(SpecError) as raised:
+        draw(star, Constraints(radius=5e-324), 100)
+    assert raised.value.field == "context.radius"
+    assert "inner_radius would be 0" in raised.value.message

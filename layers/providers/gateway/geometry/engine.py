@@ -315,14 +315,17 @@ def _with_radius(primitives: list[Primitive], radius: float, warnings: list[str]
     if not sized:
         warnings.append("context.radius does not apply to this shape and was ignored")
         return primitives
-    k = radius / sized[0]
     out: list[Primitive] = []
     for p in primitives:
         update: dict[str, object] = {}
         for name in ("radius", "inner_radius", "radius_x", "radius_y"):
             value = getattr(p, name, None)
             if value is not None:
-                update[name] = value * k
+                scaled = value / sized[0] * radius  # exactly `radius` for the first; radius / first can underflow
+                if not math.isfinite(scaled) or (value > 0 and scaled <= 0):
+                    problem = f"context.radius {radius:g} cannot size this shape: its {name} would be {scaled:g}"
+                    raise SpecError(problem, "context.radius")
+                update[name] = scaled
         out.append(p.model_copy(update=update) if update and radius_of(p) is not None else p)
     return out
 

@@ -19,7 +19,7 @@ DIGITS = 7  # simple numbers are multiples of 10^(e - 6), e the decimal exponent
 def snap_points(points: Sequence[Sequence[float]]) -> list[list[float]]:
     """The points with every coordinate snapped at the scale of the whole drawing."""
     scale = max((abs(v) for point in points for v in point), default=0.0)
-    if scale == 0.0 or not math.isfinite(scale):
+    if not _snappable(scale):
         return [[v + 0.0 for v in point] for point in points]
     tolerance, exponent = _grid(scale)
     # `snap` inline (a call per coordinate would double the time): divide by an exact power of ten, never
@@ -40,7 +40,7 @@ def snap_points(points: Sequence[Sequence[float]]) -> list[list[float]]:
 def snap(value: float, scale: float | None = None) -> float:
     """`value` moved onto the simple number it is noise around (at the given scale, by default its own)."""
     scale = abs(value) if scale is None else scale
-    if scale == 0.0 or not math.isfinite(value) or not math.isfinite(scale):
+    if not _snappable(scale) or not math.isfinite(value):
         return value + 0.0
     tolerance, exponent = _grid(scale)
     if exponent < 0:
@@ -48,6 +48,12 @@ def snap(value: float, scale: float | None = None) -> float:
     else:
         nearest = float(round(value / 10**exponent) * 10**exponent)
     return nearest + 0.0 if abs(value - nearest) <= tolerance else value + 0.0
+
+
+def _snappable(scale: float) -> bool:
+    """Whether a drawing of this size has simple numbers to snap to: not 0, finite, not near the float range's ends
+    (where 10^-exponent would not be a float; no shape is drawn at 1e-290)."""
+    return math.isfinite(scale) and 1e-280 < scale < 1e280
 
 
 def _grid(scale: float) -> tuple[float, int]:
