@@ -24,6 +24,7 @@ from pydantic import (
     Field,
     ModelWrapValidatorHandler,
     PrivateAttr,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -69,11 +70,26 @@ def _point_as_list(value: Any) -> Any:
     return [value[axis] for axis in ("x", "y", "z") if axis in value]
 
 
-# A point wherever a request takes one: [x, y], [x, y, z], {"x", "y"} or {"x", "y", "z"}.
+_COORDINATE = {"type": "number", "minimum": -MAX_COORDINATE, "maximum": MAX_COORDINATE}
+# A point wherever a request takes one: [x, y], [x, y, z], {"x", "y"} or {"x", "y", "z"} (the schema says both).
 Point = Annotated[
     list[ContextNumber],
-    Field(min_length=2, max_length=3, description=f"A point: {POINT_SHAPES}"),
+    Field(min_length=2, max_length=3),
     BeforeValidator(_point_as_list),
+    WithJsonSchema(
+        {
+            "description": f"A point: {POINT_SHAPES}",
+            "anyOf": [
+                {"type": "array", "items": _COORDINATE, "minItems": 2, "maxItems": 3},
+                {
+                    "type": "object",
+                    "properties": {"x": _COORDINATE, "y": _COORDINATE, "z": _COORDINATE},
+                    "required": ["x", "y"],
+                    "additionalProperties": False,
+                },
+            ],
+        }
+    ),
 ]
 
 

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from gateway.geometry.snap import snap, snap_points
 from gateway.geometry.spec import (
+    MAX_COORDINATE,
     Arc,
     Circle,
     CubeGrid,
@@ -136,6 +137,8 @@ def resolve(spec: Spec, constraints: Constraints, warnings: list[str] | None = N
         primitives = _distribute(primitives, constraints.count)
     transforms = list(spec.transforms)
     if constraints.center is not None:
+        if all(isinstance(t, Translate) for t in transforms):
+            transforms = []  # plain moves, superseded by the centre: the primitives are moved there instead
         where = _transform_all(transforms, [_pad(anchor(primitives[0]))])[0]
         target = _pad(constraints.center)
         offset = [t - a for t, a in zip(target, where, strict=True)]
@@ -233,6 +236,8 @@ def _shift(p: Primitive, offset: list[float]) -> Primitive:
         if v is None:
             return None
         out = [a + b for a, b in zip(_pad(v), offset, strict=True)]
+        if any(abs(c) > MAX_COORDINATE for c in out):
+            raise SpecError(f"the centre moves a point of the shape past {MAX_COORDINATE:g}", "context.center")
         return out if len(v) == 3 or offset[2] else out[:2]
 
     update: dict[str, object] = {}
