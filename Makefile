@@ -28,8 +28,8 @@ chromium:  ## Debian's Chromium for the playground's browser tests (installed wh
 run: setup  ## the whole gateway on http://127.0.0.1:3000 (moto + provider emulator + local API)
 	$(BIN)/python -m dev.run_local
 
-invoke: setup  ## call one handler with an event file, like `sam local invoke`: make invoke FUNCTION=route EVENT=events/route.json
-	$(BIN)/python -m dev.invoke $(FUNCTION) $(EVENT)
+invoke: setup  ## call one handler with an event file, like `sam local invoke` (against `make run`'s stack when it is up): make invoke FUNCTION=route EVENT=events/route.json [ARGS=--put-images|--isolated]
+	$(BIN)/python -m dev.invoke $(FUNCTION) $(EVENT) $(ARGS)
 
 lint: typecheck architecture  ## ruff (lint and format), mypy strict, and the dependency rule (import-linter)
 	$(BIN)/ruff check .

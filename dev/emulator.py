@@ -113,6 +113,7 @@ _RE_CENTER: Final = re.compile(
     r"cent(?:er|re)(?:ed)?[\"']?(?:\s+at)?[:=\s]+[\(\[]?\s*(-?[\d.]+)\s*,\s*(-?[\d.]+)",
     re.IGNORECASE,
 )
+_RE_SPEC_RADIUS: Final = re.compile(r"\bradius:\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)", re.IGNORECASE)
 _RE_3D: Final = re.compile(r"dimensions[\"']?[:=\s]+3\b|\b3-?d\b", re.IGNORECASE)
 
 
@@ -482,6 +483,22 @@ def _points_layout(gen: _SchemaGen, root: Mapping[str, Any], prompt: str) -> dic
     return out
 
 
+def _spec_layout(value: Any, prompt: str) -> Any:
+    """The shape-spec special case: one primitive keeping the count and radius the prompt's constraints name, as a
+    model that follows its instructions would (the gateway refuses a spec that contradicts the prompt)."""
+    primitives = value.get("primitives") if isinstance(value, dict) else None
+    if not isinstance(primitives, list) or not primitives or not isinstance(primitives[0], dict):
+        return value
+    first = primitives[0]
+    value["primitives"] = [first]
+    count, radius = _RE_COUNT.search(prompt), _RE_SPEC_RADIUS.search(prompt)
+    if count:
+        first["count"] = int(count.group(1))
+    if radius and (length := _num(radius.group(1))) is not None and length > 0:
+        first["radius"] = length
+    return value
+
+
 # --------------------------------------------------------------------------- helpers
 
 
@@ -538,8 +555,9 @@ def _answer_text(gen: _Generation, fault: Fault | None) -> str:
         return _bad_json_for(gen.schema)
     if gen.schema is not None:
         sg = _SchemaGen(gen.schema)
-        value = _points_layout(sg, gen.schema, gen.last_user or gen.all_text)
-        return json.dumps(value if value is not None else sg.value(gen.schema))
+        prompt = gen.last_user or gen.all_text
+        value = _points_layout(sg, gen.schema, prompt)
+        return json.dumps(value if value is not None else _spec_layout(sg.value(gen.schema), prompt))
     if gen.json_mode:
         return json.dumps({"text": _echo(gen.provider, gen.model, gen.last_user)})
     return _echo(gen.provider, gen.model, gen.last_user)

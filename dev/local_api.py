@@ -3,7 +3,9 @@
 Routes come from `template.yaml` (every `Api` event of every function), so the local API cannot
 drift from the deployed one. Each function runs on its own worker thread, one request at a time,
 like a single Lambda instance; its handler is the real one, imported with the layer on sys.path.
-API keys are not enforced locally (API Gateway enforces them in AWS).
+API keys are not enforced locally (API Gateway enforces them in AWS). What the local API answers itself
+(an unrouted path or method, its `/__local/` controls) carries the `X-Request-Id` and security headers every
+function's answer carries.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import json
 import re
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,7 +23,15 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from dev.aws_stack import load_template, resources_of_type
-from dev.lambda_runtime import LocalLambdaContext, api_event, load_handler
+from dev.lambda_runtime import LocalLambdaContext, api_event, load_handler, use_layer
+
+use_layer()
+
+from gateway.http.envelope import REQUEST_ID_PATTERN, SECURITY_HEADERS  # noqa: E402 - the layer goes on sys.path first
+
+CONTROL_PREFIX = "/__local/"
+# A control route's answer to (method, path below CONTROL_PREFIX): a status and a JSON body.
+Control = Callable[[str, str], tuple[int, Any]]
 
 
 @dataclass(frozen=True)
@@ -71,6 +81,7 @@ class LocalApi:
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
         self.pages: dict[str, Callable[[], dict[str, Any]]] = {}  # dev-only GET pages (the playground), by path
+        self._controls: dict[str, Control] = {}
 
     @property
     def url(self) -> str:
@@ -90,18 +101,33 @@ class LocalApi:
         for worker in self._workers.values():
             worker.shutdown(wait=False, cancel_futures=True)
 
+    def add_control(self, name: str, control: Control) -> None:
+        """Serve `control` under /__local/<name>: a dev-only route of the local stack (none exists in AWS)."""
+        self._controls[name] = control
+
+    def invoke(self, function: str, event: dict[str, Any], timeout_s: float = 30.0) -> dict[str, Any]:
+        """Hand a non-HTTP event to a function on its worker (after the requests it is answering)."""
+        context = LocalLambdaContext(function_name=function, timeout_s=timeout_s)
+        return self._workers[function].submit(_call, function, event, context).result()
+
     def dispatch(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
         """Turn one HTTP request into a proxy event for the matching function and return its answer."""
         parts = urlsplit(raw_path)
         if method == "GET" and parts.path in self.pages:
             return self.pages[parts.path]()
+        if parts.path.startswith(CONTROL_PREFIX):
+            name, _, rest = parts.path.removeprefix(CONTROL_PREFIX).partition("/")
+            control = self._controls.get(name)
+            if control is not None:
+                status, answer = control(method, rest)
+                return own_answer(status, answer, headers)
         for route in self.routes:
             params = route.match(method, parts.path)
             if params is None:
                 continue
             query = dict(parse_qsl(parts.query)) or None
             event = api_event(
-                method, parts.path, body.decode("utf-8", "replace") if body else None,
+                method, parts.path, _text_or_bytes(body) if body else None,
                 headers=headers, query=query, resource=route.path,
             )  # fmt: skip
             event["pathParameters"] = params or None
@@ -109,10 +135,30 @@ class LocalApi:
             return self._workers[route.function].submit(_call, route.function, event, context).result()
         allowed = sorted({route.method for route in self.routes if route.match(route.method, parts.path) is not None})
         status, code = (405, "method_not_allowed") if allowed else (404, "not_found")
-        message = f"no route for {method} {parts.path}"
-        error = {"error": {"code": code, "message": message, "request_id": str(uuid.uuid4())}}
-        headers = {"Content-Type": "application/json", **({"Allow": ", ".join(allowed)} if allowed else {})}
-        return {"statusCode": status, "headers": headers, "body": json.dumps(error)}
+        error = {"code": code, "message": f"no route for {method} {parts.path}"}
+        return own_answer(status, {"error": error}, headers, {"Allow": ", ".join(allowed)} if allowed else {})
+
+
+def own_answer(
+    status: int, body: Any, request_headers: Mapping[str, str], extra: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """An answer of the local API's own, with the request id (the client's, when valid) and the security headers;
+    an error body gets the id as its `request_id`, as every function's errors do."""
+    given = next((v for k, v in request_headers.items() if k.lower() == "x-request-id"), "")
+    request_id = given if REQUEST_ID_PATTERN.match(given) else str(uuid.uuid4())
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        body = {"error": {**body["error"], "request_id": request_id}}
+    headers = {"Content-Type": "application/json", "X-Request-Id": request_id, **SECURITY_HEADERS, **(extra or {})}
+    return {"statusCode": status, "headers": headers, "body": json.dumps(body)}
+
+
+def _text_or_bytes(body: bytes) -> str | bytes:
+    """The body as text, or as its bytes (base64 in the event, as API Gateway passes a binary body) when it is not
+    UTF-8: the function sees what the client sent, never a repaired copy."""
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body
 
 
 def _call(function: str, event: dict[str, Any], context: LocalLambdaContext) -> dict[str, Any]:

@@ -4,8 +4,10 @@ Starts a moto server (Secrets Manager, DynamoDB, SQS, S3, provisioned from templ
 emulator, the local API that calls the real handlers, a poller per queue that feeds its consumer
 function (route jobs, training examples) and one for the interactions table's stream (the repetition
 detector), the WebSocket API on ws://127.0.0.1:3001 (`dev.ws_server`; `WS_PORT` overrides, the HTTP port + 1 when
-`PORT` does) and the playground page at /playground; prints curl examples; stops everything on Ctrl-C or
-SIGTERM. Providers whose keys are in the environment are called for real.
+`PORT` does) and the playground page at /playground, and plays the template's schedules (the status probe: once at
+start-up, then at its rate, and on demand at `/__local/schedules/<name>`); prints curl examples; stops everything
+on Ctrl-C or SIGTERM. Providers whose keys are in the environment are called for real. `make invoke` finds the
+running stack at `/__local/stack` and uses its moto and emulator.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dev.emulator import ProviderEmulator
 from dev.local_api import LocalApi
 from dev.local_env import AWS_DUMMY, local_setup
 from dev.playground import playground_pages
+from dev.schedules import Scheduler, schedules_from_template
 from dev.sqs_poller import SqsPoller
 from dev.stream_poller import StreamPoller
 from dev.ws_server import LocalWebSocketApi
@@ -37,10 +40,13 @@ curl -s -X POST {url}/v1/generate-points -H 'Content-Type: application/json' \\
   -d '{{"prompt": "12 points on a circle", "context": {{"count": 12, "radius": 100, "center": [50, -20]}}}}'
 curl -s -X POST {url}/v1/handle-error -H 'Content-Type: application/json' \\
   -d '{{"error": {{"message": "KeyError: user_id", "type": "KeyError", "language": "python"}}}}'
+curl -s -X POST {url}/__local/schedules/{schedule}   # run the scheduled probe now
 # the WebSocket API (type a frame, e.g. {{"action": "chat", "id": "1", "prompt": "Hello"}}):
 {python} -m websockets '{ws_url}/?api_key={api_key}'
-# make the emulator fail, then watch the fallback in "attempts":
+# make the emulator fail, then watch the fallback in "attempts" (no-cache: not the answer cached above):
 curl -s -X POST {emulator}/__emulator/faults -d '{{"provider": "slm", "kind": "status", "status": 503}}'
+curl -s -X POST {url}/v1/route -H 'Content-Type: application/json' -H 'Cache-Control: no-cache' \\
+  -d '{{"user_id": "demo", "prompt": "Explain Python list comprehensions in one sentence.", "language": "en"}}'
 curl -s -X DELETE {emulator}/__emulator/faults"""
 
 
@@ -59,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     emulator = ProviderEmulator(host="127.0.0.1").start()
     api: LocalApi | None = None
     ws: LocalWebSocketApi | None = None
-    pollers: list[SqsPoller | StreamPoller] = []
+    pollers: list[SqsPoller | StreamPoller | Scheduler] = []
     try:
         resources = provision()
         setup = local_setup(os.environ, emulator.url, resources)
@@ -81,12 +87,33 @@ def main(argv: list[str] | None = None) -> int:
             on_failure_queue_url=resources.names["InteractionsFailureQueue"],
         )
         pollers.append(detector.start())
+        scheduler = Scheduler(schedules_from_template(), api.invoke)  # the template's Schedule events
+        pollers.append(scheduler)
+        for run in scheduler.run_due():  # each once at start-up, then at its rate on the scheduler's thread
+            print(f"schedule {run.schedule} ran at start-up: {'failed: ' + run.error if run.error else 'ok'}")
+        scheduler.start()
+        api.add_control("schedules", scheduler.control)
+        stack = {
+            "aws_endpoint_url": moto_url,
+            "emulator_url": emulator.url,
+            "environment": setup.environment,
+            "resources": dict(resources.names),
+        }
+        api.add_control("stack", lambda method, rest: (200, stack))  # for `make invoke` (dev/invoke.py)
         emulated = sorted({"gemini", "huggingface", "slm"} - set(setup.real_providers))
         print(f"AI gateway running on {api.url}  (AWS: moto at {moto_url}; provider emulator at {emulator.url})")
         print(f"real providers: {', '.join(setup.real_providers) or 'none'}; emulated: {', '.join(emulated)}")
         print(f"WebSocket API on {ws.url} (API key: {api_key}); playground at {api.url}/playground")
+        port = "" if args.port == 3000 else f" PORT={args.port}"
+        print(f"make invoke{port} FUNCTION=... EVENT=... runs a handler against this stack's moto and emulator")
+        names = list(scheduler.schedules) or ["<name>"]
         examples = EXAMPLES.format(
-            url=api.url, emulator=emulator.url, ws_url=ws.url, api_key=api_key, python=".venv/bin/python"
+            url=api.url,
+            emulator=emulator.url,
+            schedule=names[0],
+            ws_url=ws.url,
+            api_key=api_key,
+            python=".venv/bin/python",
         )
         print("Try:\n" + examples, flush=True)
         stop = threading.Event()

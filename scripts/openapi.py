@@ -10,7 +10,8 @@ models; this script adds what FastAPI cannot see: the gateway's one error shape
 of FastAPI's default 422 body, and the error statuses each operation can answer with:
 
 - 422 (`validation_error`, `invalid_request`) for every operation that takes input;
-- 413 (`payload_too_large`) for every operation with a body;
+- 400 (`invalid_encoding`), 413 (`payload_too_large`) and 415 (`unsupported_media_type`) for every operation with a
+  body (`gateway.http.body`: a body is UTF-8 JSON declared as such);
 - 404 (`not_found`) for every operation with a path parameter;
 - 429, 502, 503, 504 (the provider chain's errors) for every operation answering a `ProviderAnswer`.
 
@@ -33,7 +34,11 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
-from dev.lambda_runtime import FUNCTIONS, REPO_ROOT, load_handler
+from dev.lambda_runtime import FUNCTIONS, REPO_ROOT, load_handler, use_layer
+
+use_layer()
+
+from gateway.http.body import MAX_JSON_DEPTH  # noqa: E402 - the layer goes on sys.path first
 
 OPENAPI_DIR = REPO_ROOT / "openapi"
 REGENERATE = ".venv/bin/python -m scripts.openapi --write  (or: make openapi)"
@@ -80,6 +85,7 @@ def _error_statuses() -> dict[int, list[str]]:
     by_status: dict[int, list[str]] = {422: ["validation_error"]}
     for error in (
         errors.InvalidRequestError, errors.PayloadTooLargeError, errors.JobNotFoundError,
+        errors.BodyEncodingError, errors.UnsupportedMediaTypeError,
         errors.SpendCapReachedError, errors.AllProvidersFailedError, errors.NoProviderConfiguredError,
         errors.ProvidersUnavailableError, errors.DeadlineExceededError,
     ):  # fmt: skip
@@ -88,9 +94,15 @@ def _error_statuses() -> dict[int, list[str]]:
 
 
 _CHAIN_STATUSES = (429, 502, 503, 504)
+_BODY_RULES = (
+    f". Besides each field's own rules, a body may not give a key twice, nest deeper than {MAX_JSON_DEPTH} levels, "
+    "or hold a control character other than tab, line feed and carriage return in any string"
+)
 _DESCRIPTIONS = {
+    400: "The body is not valid UTF-8",
     404: "Not found",
     413: "The body is over MAX_BODY_BYTES",
+    415: "The body is not declared as JSON: `Content-Type: application/json` (or `application/<type>+json`), UTF-8",
     422: "Invalid input; `details` names each field at fault",
     429: "The daily spend cap holds back every provider that could answer",
     502: "Every provider failed; `details.attempts` lists the attempts",
@@ -107,7 +119,7 @@ def _statuses_for(route: APIRoute) -> list[int]:
     if has_input:
         statuses.append(422)
     if route.body_field is not None:
-        statuses.append(413)
+        statuses.extend((400, 413, 415))
     if route.dependant.path_params:
         statuses.append(404)
     model = route.response_model
@@ -136,6 +148,8 @@ def document(app: FastAPI) -> dict[str, Any]:
             for status in _statuses_for(route):
                 listed = ", ".join(f"`{code}`" for code in codes.get(status, []))
                 description = _DESCRIPTIONS[status] + (f" ({listed})" if listed else "")
+                if status == 422 and route.body_field is not None:
+                    description += _BODY_RULES
                 responses[str(status)] = {"description": description, "content": error_content}
     text = json.dumps(doc)
     for name in _FASTAPI_ERROR_SCHEMAS:

@@ -4,10 +4,15 @@
    `max_output_tokens`, `context.count`, `context.center`, `context.radius`, `context.bounds`.
 2. `context.radius`, `context.center` and `context.bounds` had no upper bound, so an answer's `spec` could break
    the spec's own limits (MAX_COORDINATE): a spec that cannot be drawn again, against the documented schema.
+3. The smallest `context.radius` (5e-324) over a model's circle of radius 4.9 gave a spec of radius 0 (the ratio
+   of the two underflowed), against the schema; and 5e-324 is no float to snap points to.
+4. A centre at the edge of the coordinate range (y = -1e12) over a model's spec that moves its shape by 0.5 with a
+   translate needed a translate past the range: every provider's answer was refused, a 502.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -65,3 +70,32 @@ def test_integers_are_still_numbers(gateway: Gateway) -> None:
     )
     assert answer.status == 200, answer.body
     assert answer.body["count"] == 4
+
+
+def test_the_smallest_radius_over_a_models_shape_gives_a_spec_that_validates(gateway: Gateway) -> None:
+    # Given a model's circle of radius 4.9, and a context asking for the smallest positive radius
+    gateway.emulator.fail("huggingface", "body", body='{"primitives": [{"kind": "circle", "radius": 4.94066}]}')
+    body = {"prompt": "a ring of posts", "context": {"radius": 5e-324, "count": 1}}
+    # When points are asked for
+    answer = gateway.post("generate_points", "/v1/generate-points", body)
+    # Then the answer's spec has that radius, and validates
+    assert answer.status == 200, answer.body
+    assert answer.body["spec"]["primitives"][0]["radius"] == 5e-324
+    Spec.model_validate(answer.body["spec"])
+
+
+def test_a_centre_at_the_edge_of_the_range_moves_a_translated_shape_there(gateway: Gateway) -> None:
+    # Given a model's circle centred at (0.5, 0.5) and moved by a translate, and a centre at the range's edge
+    spec = {
+        "primitives": [{"kind": "circle", "center": [0.5, 0.5]}],
+        "transforms": [{"kind": "translate", "offset": [0.5, 0.5]}],
+    }
+    gateway.emulator.fail("huggingface", "body", body=json.dumps(spec))
+    body = {"prompt": "a ring of posts", "context": {"center": {"x": 0, "y": -MAX_COORDINATE}, "count": 4}}
+    # When points are asked for
+    answer = gateway.post("generate_points", "/v1/generate-points", body)
+    # Then that answer is drawn there (not refused), and the answer's spec validates
+    assert answer.status == 200, answer.body
+    assert answer.body["provider"] == "huggingface", answer.body["attempts"]
+    assert answer.body["spec"]["primitives"][0]["center"] == [0, -MAX_COORDINATE]
+    Spec.model_validate(answer.body["spec"])

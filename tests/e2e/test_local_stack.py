@@ -124,7 +124,8 @@ def test_errors_over_http_keep_the_error_shape(local_stack: LocalStack) -> None:
 
 def test_make_invoke_runs_a_handler_with_an_event_file() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "dev.invoke", "generate_points", "events/generate_points.json"],
+        # --isolated: its own moto and emulator, even if a `make run` is up on port 3000
+        [sys.executable, "-m", "dev.invoke", "generate_points", "events/generate_points.json", "--isolated"],
         cwd=REPO_ROOT, env=_child_env(), capture_output=True, text=True, timeout=120, check=True,
     )  # fmt: skip
     response = json.loads(done.stdout[done.stdout.index('{\n  "statusCode"') :])

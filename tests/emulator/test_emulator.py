@@ -385,6 +385,18 @@ def test_points_count_is_capped(emulator: ProviderEmulator) -> None:
     assert len(json.loads(out.choices[0].message.content)["points"]) == 1000
 
 
+def test_a_shape_spec_keeps_the_count_and_radius_the_constraints_name(emulator: ProviderEmulator) -> None:
+    # Given the gateway's shape-spec schema and a prompt whose constraints name a count and a radius
+    from gateway.geometry.spec import spec_schema
+
+    prompt = "ten lamps for the garden\n\nConstraints: dimensions: 2; count: 10; radius: 1e+12."
+    # When Hugging Face answers
+    out = run(lambda: hf_chat(emulator, prompt, response_format=hf_schema_format(spec_schema(500))))
+    # Then the spec has one primitive with that count and radius, as a model that follows its instructions would
+    [primitive] = json.loads(out.choices[0].message.content)["primitives"]
+    assert (primitive["count"], primitive["radius"]) == (10, 1e12)
+
+
 # --------------------------------------------------------------------------- faults
 
 

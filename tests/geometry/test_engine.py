@@ -7,6 +7,7 @@ import math
 import pytest
 
 from gateway.geometry.engine import Constraints, draw, render
+from gateway.geometry.snap import snap
 from gateway.geometry.spec import Spec, SpecError
 
 
@@ -103,3 +104,50 @@ def test_a_shape_that_cannot_be_drawn_as_asked_names_the_field(
     with pytest.raises(SpecError) as raised:
         draw(spec(shape), constraints, 1000)
     assert raised.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("value", "scale", "snapped"),
+    [
+        (15.000000000000016, 30.0, 15.0),  # a hexagon of side 30
+        (29.999999999999993, 30.0, 30.0),
+        (2.13e-14, 100.0, 0.0),  # sin(180°) * 100: zero at the drawing's scale
+        (-7.347880794884118e-15, 10.0, 0.0),
+        (0.7500000000000001, 1.0, 0.75),
+        (1.0000000000000098, 8.0, 1.0),
+    ],
+)
+def test_a_value_a_few_ulps_from_a_simple_number_is_that_number(value: float, scale: float, snapped: float) -> None:
+    assert snap(value, scale) == snapped
+
+
+@pytest.mark.parametrize(
+    ("value", "scale"),
+    [
+        (25.98076211353316, 30.0),  # 15√3: not a simple number, left exactly as computed
+        (0.5, 1e12),  # small next to the drawing, but far more than a few ULPs of it from 0
+        (2e-15, 1e-9),  # a tiny drawing keeps its tiny coordinates
+        (15.00000000001, 30.0),  # off by more than float noise
+    ],
+)
+def test_a_value_that_is_not_float_noise_is_left_alone(value: float, scale: float) -> None:
+    assert snap(value, scale) == value
+
+
+def test_exact_drawings_are_snapped_at_their_own_scale_and_raw_points_are_not() -> None:
+    # Given a hexagon of side 30 (its radius computed from the side) and the same noisy values given raw
+    hexagon = draw(spec({"kind": "polygon", "sides": 6, "side_length": 30}), Constraints(), 100)
+    raw = draw(spec({"kind": "raw", "points": [[15.000000000000016, 2.13e-14], [30, 0]]}), Constraints(), 100)
+    # Then the hexagon's vertices and radius are the simple numbers, and the model's own points are as given
+    assert sorted(x for x, _ in hexagon.points) == [-30, -15, -15, 15, 15, 30]
+    assert getattr(hexagon.spec.primitives[0], "radius", None) == 30.0
+    assert render(hexagon.spec) == hexagon.points
+    assert raw.points[0] == [15.000000000000016, 2.13e-14]
+
+
+def test_a_context_radius_that_would_shrink_a_length_to_nothing_names_the_field() -> None:
+    star = spec({"kind": "star", "radius": 4.9, "inner_radius": 1})
+    with pytest.raises(SpecError) as raised:
+        draw(star, Constraints(radius=5e-324), 100)
+    assert raised.value.field == "context.radius"
+    assert "inner_radius would be 0" in raised.value.message

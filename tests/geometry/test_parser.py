@@ -61,3 +61,45 @@ def test_centre_spellings_and_the_origin_are_understood() -> None:
         assert parsed.understood, prompt
         assert parsed.spec is not None
         assert parsed.spec.primitives[0].center == [1, 2], prompt
+
+
+@pytest.mark.parametrize(
+    ("prompt", "count", "radius", "side"),
+    [
+        ("10 points on a circle of radius 100 for the garden lights", 10, 100, None),  # a shape, unknown words
+        ("the 6 corners of a honeycomb cell with sides of 2 cm", 6, None, 2),  # no shape named
+        ("8 points around the origin with radius 2", 8, 2, None),
+        ("two concentric circles of radius 1 and 2, 8 points each", None, None, None),  # conflicting radii
+        ("5 circles with 10 points each", None, None, None),  # a number it could not place
+        ("a circle with 10 points per quadrant", None, None, None),  # a count per part, not the total
+        ("five rows of 10 points", None, None, None),  # rows of what shape? 10 is not the total
+    ],
+)
+def test_the_numbers_a_prompt_states_are_read_only_when_the_parser_is_sure_of_them(
+    prompt: str, count: int | None, radius: float | None, side: float | None
+) -> None:
+    numbers = parse_prompt(prompt).numbers
+    assert (numbers.count, numbers.radius, numbers.side_length) == (count, radius, side)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "Generate 10 points in a circle",
+        "10 points arranged in a circle of radius 5",
+        "place 8 points in a circular pattern with radius 3",
+        "12 points in a circle of radius 5 centered at 1, 2",
+    ],
+)
+def test_in_a_circle_is_its_outline(prompt: str) -> None:
+    parsed = parse_prompt(prompt)
+    assert parsed.understood, (parsed.unknown, parsed.reason)
+    assert parsed.spec is not None
+    assert parsed.spec.primitives[0].kind == "circle"
+
+
+def test_random_points_in_a_circle_are_inside_it_and_points_inside_a_circle_are_left_to_a_model() -> None:
+    parsed = parse_prompt("10 random points in a circle of radius 2")
+    assert parsed.spec is not None
+    assert parsed.spec.primitives[0].kind == "random_in_disc"
+    assert not parse_prompt("10 points inside a circle of radius 2").understood

@@ -8,6 +8,7 @@ import pytest
 
 from gateway.geometry.engine import Constraints, draw
 from gateway.geometry.parser import parse_prompt
+from gateway.geometry.prompt_numbers import hold
 from gateway.geometry.spec import Spec
 from tests.geometry import checks
 from tests.geometry.cases import CASES, Case
@@ -68,3 +69,25 @@ def test_the_returned_spec_draws_the_same_points_again(case: Case) -> None:
     again = draw(Spec.model_validate(first.spec.model_dump(exclude_none=True)), Constraints(), CAP)
     # Then the points are the same
     assert again.points == first.points
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.prompt for c in CASES])
+def test_a_prompts_own_numbers_never_reject_the_spec_it_means(case: Case) -> None:
+    # Given the spec a prompt means (what a good model answers), and the numbers the parser reads from the prompt
+    numbers = parse_prompt(case.prompt).numbers
+    # When the spec is held to them
+    spec, held = hold(Spec.model_validate(case.spec), numbers, constraints(case.context))
+    # Then it is not refused, and draws the same exact geometry
+    assert checks.failures(draw(spec, held, CAP).points, case.checks) == []
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.prompt for c in CASES])
+def test_exact_points_are_free_of_float_noise(case: Case) -> None:
+    # Given an exact drawing of each prompt
+    points = draw(Spec.model_validate(case.spec), constraints(case.context), CAP).points
+    scale = max(abs(v) for point in points for v in point)
+    # Then a coordinate within 1e-12 of the drawing's size from a multiple of a thousandth is that multiple
+    for value in (v for point in points for v in point):
+        nearest = round(value * 1000) / 1000
+        if abs(value - nearest) <= 1e-12 * scale:
+            assert value == nearest, (value, nearest)

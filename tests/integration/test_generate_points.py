@@ -232,3 +232,160 @@ def test_bad_input_is_a_422_naming_the_field(gateway: Gateway) -> None:
     assert answer.body["error"]["details"][0]["field"] == "context.radius"
     # and no provider heard of any of it
     assert gateway.emulator.calls == []
+
+
+# --------------------------------------------------------------------------- what a new user trips on (issue 16)
+
+
+def as_lists(points: list[dict[str, float]]) -> list[list[float]]:
+    return [[p[axis] for axis in "xyz" if axis in p] for p in points]
+
+
+def test_the_seed_systems_request_with_a_point_object_is_answered_with_point_objects(gateway: Gateway) -> None:
+    # Given the request the seed system documents: "in a circle", the centre as {"x", "y"}
+    context = {"radius": 100, "center": {"x": 0, "y": 0}}
+    event = load_event("generate_points", prompt="Generate 10 points in a circle", context=context)
+    # When it is sent
+    answer = gateway.call("generate_points", event)
+    # Then the 10 points of that circle come back, as objects like the centre was given, from the local parser
+    assert answer.status == 200, answer.body
+    body = answer.body
+    assert (body["count"], body["provider"], body["exact"]) == (10, "local", True)
+    assert all(set(point) == {"x", "y"} for point in body["points"])
+    assert on_circle(as_lists(body["points"]), [0, 0], 100)
+    assert body["points"][0] == {"x": 100.0, "y": 0.0}
+    assert gateway.emulator.calls == []
+
+
+def test_points_may_be_objects_or_lists_anywhere_a_point_is_taken(gateway: Gateway) -> None:
+    # Given a centre in 3D as an object, and bounds whose corners are objects
+    centred = {"center": {"x": 1, "y": 2, "z": 3}, "radius": 2}
+    bounded = {"bounds": {"min": {"x": 0, "y": 0}, "max": [10, 10]}}
+    # When points are asked for with each
+    circle = load_event("generate_points", prompt="8 points on a circle", context=centred)
+    in_space = gateway.call("generate_points", circle)
+    in_box = gateway.call("generate_points", load_event("generate_points", prompt="a 3x3 grid", context=bounded))
+    # Then each answers in objects, with z when the points are in space, drawn where the objects say
+    assert in_space.status == 200, in_space.body
+    assert all(set(point) == {"x", "y", "z"} for point in in_space.body["points"])
+    assert on_circle(as_lists(in_space.body["points"]), [1, 2, 3], 2)
+    assert in_box.status == 200, in_box.body
+    assert {(p["x"], p["y"]) for p in in_box.body["points"]} == {(x, y) for x in (0, 5, 10) for y in (0, 5, 10)}
+    # and a request with lists only is answered with lists, as before
+    lists = gateway.call("generate_points", load_event("generate_points", context={"center": [1, 2], "radius": 2}))
+    assert all(isinstance(point, list) for point in lists.body["points"])
+
+
+@pytest.mark.parametrize(
+    ("center", "named"),
+    [
+        ({"x": 1}, "a point is [x, y], [x, y, z]"),
+        ({"x": 1, "y": 2, "w": 3}, "keys x, y, w"),
+        ({"x": "1", "y": 2}, "x must be a number"),
+        ({"x": True, "y": 2}, "x must be a number"),
+        ([1], "at least 2 items"),
+    ],
+)
+def test_a_malformed_point_is_a_422_naming_the_field_and_the_shapes_a_point_takes(
+    gateway: Gateway, center: object, named: str
+) -> None:
+    answer = gateway.call("generate_points", load_event("generate_points", context={"center": center}))
+    assert answer.status == 422
+    [detail] = answer.body["error"]["details"]
+    assert detail["field"] == "context.center"
+    assert named in detail["message"]
+
+
+def test_in_a_circle_is_read_locally_and_its_count_kept(gateway: Gateway) -> None:
+    # Given the seed system's prompt with the centre as a list
+    event = load_event(
+        "generate_points", prompt="Generate 10 points in a circle", context={"radius": 100, "center": [0, 0]}
+    )
+    # When it is sent
+    body = gateway.call("generate_points", event).body
+    # Then the local parser reads it: 10 points, exact, no provider called
+    assert (body["count"], body["provider"], body["exact"]) == (10, "local", True)
+    assert on_circle(body["points"], [0, 0], 100)
+    assert gateway.emulator.calls == []
+
+
+def test_a_models_spec_that_contradicts_a_count_in_the_prompt_is_invalid_and_the_next_provider_is_tried(
+    gateway: Gateway,
+) -> None:
+    # Given Hugging Face drawing 500 points, and Gemini a circle of the right radius that leaves the count out
+    gateway.emulator.fail("huggingface", "body", body=json.dumps({"primitives": [{"kind": "circle", "count": 500}]}))
+    gateway.emulator.fail("gemini", "body", body=json.dumps({"primitives": [{"kind": "circle", "radius": 100}]}))
+    # When a prompt with a count and a radius, and words only a model reads, is sent
+    prompt = "10 points on a circle of radius 100 for the garden lights"
+    answer = gateway.call("generate_points", load_event("generate_points", prompt=prompt, context={}))
+    # Then the 500 points are an invalid_output naming the count, and Gemini's circle is drawn with the prompt's 10
+    assert answer.status == 200, answer.body
+    body = answer.body
+    first, second = body["attempts"]
+    assert (first["provider"], first["outcome"]) == ("huggingface", "invalid_output")
+    assert "500 points but the prompt asks for 10" in first["error"]
+    assert (second["provider"], second["outcome"], body["provider"]) == ("gemini", "ok", "gemini")
+    assert (body["count"], body["exact"]) == (10, True)
+    assert on_circle(body["points"], [0, 0], 100)
+    # and each model was told the prompt's numbers
+    sent = json.dumps(gateway.emulator.calls_for("huggingface")[0].body)
+    assert "count: 10" in sent
+    assert "radius: 100" in sent
+
+
+@pytest.mark.parametrize(
+    ("prompt", "contradicting", "named"),
+    [
+        ("10 points on a circle of radius 100 for the garden lights", {"kind": "circle", "radius": 50}, "radius is 50"),
+        (
+            "the 6 corners of a honeycomb cell with sides of 2 cm",
+            {"kind": "polygon", "sides": 6, "side_length": 3},
+            "side is 3 but the prompt says 2",
+        ),
+    ],
+)
+def test_a_models_spec_that_contradicts_a_length_in_the_prompt_is_invalid(
+    gateway: Gateway, prompt: str, contradicting: dict[str, object], named: str
+) -> None:
+    # Given Hugging Face contradicting a length the prompt states, and Gemini leaving the sizes out
+    gateway.emulator.fail("huggingface", "body", body=json.dumps({"primitives": [contradicting]}))
+    kind = {"kind": contradicting["kind"], **({"sides": 6} if contradicting["kind"] == "polygon" else {})}
+    gateway.emulator.fail("gemini", "body", body=json.dumps({"primitives": [kind]}))
+    # When the prompt is sent
+    body = gateway.call("generate_points", load_event("generate_points", prompt=prompt, context={})).body
+    # Then that spec is an invalid_output naming the length, and Gemini's is drawn with the prompt's
+    assert named in body["attempts"][0]["error"]
+    assert body["provider"] == "gemini"
+    points = body["points"]
+    sizes = [math.dist(a, b) for a, b in zip(points, points[1:] + points[:1], strict=True)]
+    expected = 2 if "side" in named else 2 * 100 * math.sin(math.pi / 10)
+    assert all(abs(size - expected) <= TOL * 100 for size in sizes)
+
+
+def test_the_context_wins_over_the_prompts_count(gateway: Gateway) -> None:
+    # Given a model drawing 12 points, and a prompt saying 10 but a context pinning 12
+    gateway.emulator.fail("huggingface", "body", body=json.dumps({"primitives": [{"kind": "circle", "count": 12}]}))
+    prompt = "10 points on a circle for the garden lights"
+    answer = gateway.call("generate_points", load_event("generate_points", prompt=prompt, context={"count": 12}))
+    # Then the context's count stands and the model's spec is not held to the prompt's
+    assert (answer.body["provider"], answer.body["count"]) == ("huggingface", 12)
+
+
+def test_exact_points_carry_no_float_noise(gateway: Gateway) -> None:
+    # Given shapes whose points are simple numbers in exact arithmetic
+    hexagon = gateway.call(
+        "generate_points", load_event("generate_points", prompt="6 points on a hexagon of side 30", context={})
+    ).body
+    circle = gateway.call(
+        "generate_points", load_event("generate_points", prompt="12 points on a circle of radius 100", context={})
+    ).body
+    # Then they come back as those numbers, not a few ULPs off (15.000000000000016, 2.1e-14)
+    xs = sorted(x for x, _ in hexagon["points"])
+    assert xs == [-30.0, -15.0, -15.0, 15.0, 15.0, 30.0]
+    assert sorted(abs(y) for _, y in hexagon["points"])[:2] == [0.0, 0.0]
+    assert hexagon["spec"]["primitives"][0]["radius"] == 30.0
+    simple = [v for point in circle["points"] for v in point if abs(v * 2 - round(v * 2)) < 1e-9]
+    assert len(simple) == 16  # 0 and ±100 at the 4 axis points, ±50 at the other 8
+    assert all(v == round(v * 2) / 2 for v in simple)
+    # and what is not a simple number is left as computed (100 cos 30 = 50√3)
+    assert any(abs(v - 50 * math.sqrt(3)) <= 1e-12 for point in circle["points"] for v in point)

@@ -37,6 +37,20 @@ class PayloadTooLargeError(GatewayError):
     code = "payload_too_large"
 
 
+class UnsupportedMediaTypeError(GatewayError):
+    """A body that is not declared as JSON (`Content-Type: application/json`)."""
+
+    status_code = 415
+    code = "unsupported_media_type"
+
+
+class BodyEncodingError(GatewayError):
+    """A body whose bytes are not UTF-8: refused, never repaired and passed on."""
+
+    status_code = 400
+    code = "invalid_encoding"
+
+
 class NoProviderConfiguredError(GatewayError):
     """No provider in the chain is configured, so nothing was attempted."""
 

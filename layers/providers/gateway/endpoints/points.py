@@ -17,7 +17,17 @@ import time
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from gateway.config.context import RequestContext
 from gateway.config.settings import Settings, get_settings
@@ -33,6 +43,7 @@ from gateway.core.errors import (
 from gateway.endpoints.answers import AttemptOut, ProviderAnswer, Usage, provider_answer_fields
 from gateway.geometry.engine import Constraints, Drawing, draw
 from gateway.geometry.parser import Parsed, parse_prompt
+from gateway.geometry.prompt_numbers import PromptNumbers, hold
 from gateway.geometry.spec import KINDS, MAX_COORDINATE, Spec, SpecError, parse_spec, spec_schema
 from gateway.observability import logger, metrics
 from gateway.providers import registry
@@ -44,6 +55,60 @@ Coordinate = list[float]
 # A request's coordinate or length: a JSON number (not a boolean or a string), inside the spec's own bounds, so
 # the answer's `spec` always validates (it is drawn again as it is).
 ContextNumber = Annotated[float, Field(strict=True, ge=-MAX_COORDINATE, le=MAX_COORDINATE)]
+POINT_SHAPES = '[x, y], [x, y, z], {"x", "y"} or {"x", "y", "z"}'
+
+
+def _point_as_list(value: Any) -> Any:
+    """A point given as an object, as the list every point is inside the gateway: {"x": 1, "y": 2} -> [1, 2]."""
+    if not isinstance(value, dict):
+        return value
+    if set(value) not in ({"x", "y"}, {"x", "y", "z"}):
+        raise ValueError(f"a point is {POINT_SHAPES}; got an object with keys {', '.join(map(str, value)) or 'none'}")
+    for axis in ("x", "y", "z"):
+        if axis in value and (isinstance(value[axis], bool) or not isinstance(value[axis], int | float)):
+            raise ValueError(f"{axis} must be a number")
+    return [value[axis] for axis in ("x", "y", "z") if axis in value]
+
+
+_COORDINATE = {"type": "number", "minimum": -MAX_COORDINATE, "maximum": MAX_COORDINATE}
+# A point wherever a request takes one: [x, y], [x, y, z], {"x", "y"} or {"x", "y", "z"} (the schema says both).
+Point = Annotated[
+    list[ContextNumber],
+    Field(min_length=2, max_length=3),
+    BeforeValidator(_point_as_list),
+    WithJsonSchema(
+        {
+            "description": f"A point: {POINT_SHAPES}",
+            "anyOf": [
+                {"type": "array", "items": _COORDINATE, "minItems": 2, "maxItems": 3},
+                {
+                    "type": "object",
+                    "properties": {"x": _COORDINATE, "y": _COORDINATE, "z": _COORDINATE},
+                    "required": ["x", "y"],
+                    "additionalProperties": False,
+                },
+            ],
+        }
+    ),
+]
+
+
+def _has_point_object(context: Any) -> bool:
+    if not isinstance(context, dict):
+        return False
+    bounds = context.get("bounds")
+    corners = [bounds.get("min"), bounds.get("max")] if isinstance(bounds, dict) else []
+    return any(isinstance(point, dict) for point in (context.get("center"), *corners))
+
+
+class PointOut(BaseModel):
+    """A point answered as an object, when the request gave its points as objects."""
+
+    x: float
+    y: float
+    z: float | None = None
+
+
 LOCAL_PROVIDER = "local"
 LOCAL_MODEL = "local-parser"
 
@@ -66,8 +131,8 @@ the shape (a face, the outline of a house) use one primitive of kind raw with it
 class Bounds(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    min: list[ContextNumber] = Field(min_length=2, max_length=3)
-    max: list[ContextNumber] = Field(min_length=2, max_length=3)
+    min: Point
+    max: Point
 
     @model_validator(mode="after")
     def _ordered(self) -> Bounds:
@@ -86,7 +151,7 @@ class PointsContext(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     count: int | None = Field(None, ge=1, strict=True)
-    center: list[ContextNumber] | None = Field(None, min_length=2, max_length=3)
+    center: Point | None = None
     radius: float | None = Field(None, gt=0, le=MAX_COORDINATE, allow_inf_nan=False, strict=True)
     bounds: Bounds | None = None
     dimensions: Literal[2, 3] | None = None
@@ -142,6 +207,19 @@ class PointsRequest(BaseModel):
 
     prompt: str = Field(min_length=1, max_length=4000)
     context: PointsContext = Field(default_factory=lambda: PointsContext())
+    _points_as_objects: bool = PrivateAttr(default=False)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _remember_point_shape(cls, data: Any, handler: ModelWrapValidatorHandler[PointsRequest]) -> PointsRequest:
+        request = handler(data)
+        request._points_as_objects = isinstance(data, dict) and _has_point_object(data.get("context"))
+        return request
+
+    @property
+    def points_as_objects(self) -> bool:
+        """True when the request gave a point as an object: the answer's points are objects too."""
+        return self._points_as_objects
 
     @field_validator("prompt")
     @classmethod
@@ -155,7 +233,12 @@ class PointsRequest(BaseModel):
 
 
 class PointsResponse(ProviderAnswer):
-    points: list[Coordinate] = Field(description="Each point as [x, y] or [x, y, z]")
+    points: list[Coordinate] | list[PointOut] = Field(
+        description=(
+            "Each point as [x, y] or [x, y, z]; as an object {x, y} or {x, y, z} when the request gave a point"
+            " (context.center, context.bounds.min or max) as an object"
+        )
+    )
     count: int
     dimensions: int
     exact: bool = Field(description="False when the points are a model's own (a shape no primitive expresses)")
@@ -172,9 +255,12 @@ def points_chain(settings: Settings, keys: ProviderKeys) -> list[ProviderSpec]:
     return [spec for spec in specs if spec.configured]
 
 
-def build_prompt(request: PointsRequest) -> str:
+def build_prompt(request: PointsRequest, numbers: PromptNumbers | None = None) -> str:
+    """The prompt a model gets: the request's, and the constraints its context and its own numbers set."""
     context = request.context
     constraints = [f"dimensions: {context.resolved_dimensions}"]
+    if numbers is not None:
+        constraints.extend(numbers.describe(context.constraints()))
     if context.count is not None:
         constraints.append(f"count: {context.count}")
     if context.center is not None:
@@ -186,10 +272,12 @@ def build_prompt(request: PointsRequest) -> str:
     return f"{request.prompt}\n\nConstraints: {'; '.join(constraints)}."
 
 
-def draw_answer(text: str, context: PointsContext, cap: int) -> Drawing:
-    """A model's answer drawn under the request's context; anything unusable raises OutputRejectedError."""
+def draw_answer(text: str, context: PointsContext, cap: int, numbers: PromptNumbers | None = None) -> Drawing:
+    """A model's answer drawn under the request's context, keeping the prompt's own numbers (a count, a radius, a
+    side); an answer that is unusable or contradicts them raises OutputRejectedError."""
     try:
-        return draw(parse_spec(text), context.constraints(), cap)
+        spec, constraints = hold(parse_spec(text), numbers or PromptNumbers(), context.constraints())
+        return draw(spec, constraints, cap)
     except SpecError as exc:
         raise OutputRejectedError(exc.message) from None
 
@@ -206,9 +294,9 @@ async def generate(request: PointsRequest, ctx: RequestContext) -> PointsRespons
     if parsed.understood and parsed.spec is not None:
         drawing = _draw_local(parsed.spec, request.context, settings.max_points)
         metrics.add_metric(name="PointsAnsweredLocally", unit=MetricUnit.Count, value=1)
-        return _local_answer(drawing, parsed, [], ctx.request_id, started)
+        return _local_answer(drawing, request, [], ctx.request_id, started)
     generation_request = GenerationRequest(
-        prompt=build_prompt(request),
+        prompt=build_prompt(request, parsed.numbers),
         system=SYSTEM_PROMPT,
         max_output_tokens=8192,
         temperature=0.0,
@@ -219,7 +307,7 @@ async def generate(request: PointsRequest, ctx: RequestContext) -> PointsRespons
         result = await run_chain(
             points_chain(settings, keys),
             generation_request,
-            lambda text: draw_answer(text, request.context, settings.max_points),
+            lambda text: draw_answer(text, request.context, settings.max_points, parsed.numbers),
             ctx.deadline,
             secrets=keys.values(),
         )
@@ -231,17 +319,8 @@ async def generate(request: PointsRequest, ctx: RequestContext) -> PointsRespons
         SpendCapReachedError,
     ) as exc:
         drawing = _last_resort(parsed, request.context, settings.max_points, exc)
-        return _local_answer(drawing, parsed, _attempts_of(exc), ctx.request_id, started)
-    drawing = result.value
-    return PointsResponse(
-        points=drawing.points,
-        count=len(drawing.points),
-        dimensions=drawing.dimensions,
-        exact=drawing.exact,
-        spec=drawing.spec,
-        warnings=drawing.warnings or None,
-        **provider_answer_fields(result, ctx.request_id, _ms(started)),
-    )
+        return _local_answer(drawing, request, _attempts_of(exc), ctx.request_id, started)
+    return _answer(result.value, request, provider_answer_fields(result, ctx.request_id, _ms(started)))
 
 
 def _draw_local(spec: Spec, context: PointsContext, cap: int) -> Drawing:
@@ -263,7 +342,7 @@ def _last_resort(parsed: Parsed, context: PointsContext, cap: int, failure: Gate
     logger.warning("no provider answered; the local parser's reading is used", extra={"ignored": parsed.unknown})
     metrics.add_metric(name="PointsLocalFallbacks", unit=MetricUnit.Count, value=1)
     ignored = ", ".join(parsed.unknown)
-    drawing.warnings.insert(0, f"no provider answered: the local parser drew this, ignoring: {ignored}")
+    drawing.warnings.insert(0, f"no provider gave a usable answer: the local parser drew this, ignoring: {ignored}")
     return drawing
 
 
@@ -273,7 +352,7 @@ def _attempts_of(exc: GatewayError) -> list[AttemptOut]:
 
 
 def _local_answer(
-    drawing: Drawing, parsed: Parsed, tried: list[AttemptOut], request_id: str, started: float
+    drawing: Drawing, request: PointsRequest, tried: list[AttemptOut], request_id: str, started: float
 ) -> PointsResponse:
     parse_ms = _ms(started) - sum(a.latency_ms for a in tried)
     local = AttemptOut(provider=LOCAL_PROVIDER, model=LOCAL_MODEL, outcome="ok", latency_ms=max(parse_ms, 0.0))
@@ -287,8 +366,16 @@ def _local_answer(
         "usage": Usage(input_tokens=0, output_tokens=0, cost_usd=0.0),
         "latency_ms": _ms(started),
     }
+    return _answer(drawing, request, fields)
+
+
+def _answer(drawing: Drawing, request: PointsRequest, fields: dict[str, Any]) -> PointsResponse:
+    """The answer, its points in the shape the request gave its own in."""
+    points: list[Coordinate] | list[PointOut] = drawing.points
+    if request.points_as_objects:
+        points = [PointOut(**dict(zip("xyz", point, strict=False))) for point in drawing.points]
     return PointsResponse(
-        points=drawing.points,
+        points=points,
         count=len(drawing.points),
         dimensions=drawing.dimensions,
         exact=drawing.exact,

@@ -17,7 +17,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from gateway.geometry.snap import snap, snap_points
 from gateway.geometry.spec import (
+    MAX_COORDINATE,
     Arc,
     Circle,
     CubeGrid,
@@ -87,6 +89,8 @@ def draw(spec: Spec, constraints: Constraints, max_points: int) -> Drawing:
     points = [list(p[:dims]) for p in render_points(resolved)]
     if any(not math.isfinite(v) for point in points for v in point):
         raise SpecError("the shape's coordinates overflow")
+    if resolved.exact:
+        points = snap_points(points)
     if constraints.bounds_min is not None and constraints.bounds_max is not None:
         low, high = list(constraints.bounds_min), list(constraints.bounds_max)
         if resolved.exact:
@@ -99,7 +103,8 @@ def draw(spec: Spec, constraints: Constraints, max_points: int) -> Drawing:
 def render(spec: Spec) -> list[list[float]]:
     """The points of a spec, each [x, y] or [x, y, z] by the spec's dimensions."""
     dims = spec.dimensions or natural_dimensions(spec)
-    return [[v + 0.0 for v in p[:dims]] for p in render_points(spec)]
+    points = [[v + 0.0 for v in p[:dims]] for p in render_points(spec)]
+    return snap_points(points) if spec.exact else points
 
 
 def render_points(spec: Spec) -> list[P3]:
@@ -127,11 +132,13 @@ def resolve(spec: Spec, constraints: Constraints, warnings: list[str] | None = N
     if constraints.bounds_min is not None and constraints.bounds_max is not None:
         primitives = [_fit_bounds(p, constraints.bounds_min, constraints.bounds_max) for p in primitives]
     if constraints.radius is not None:
-        primitives = _with_radius(primitives, constraints.radius / _uniform_scale(spec.transforms), notes)
+        primitives = _with_radius(primitives, constraints.radius / uniform_scale(spec.transforms), notes)
     if constraints.count is not None:
         primitives = _distribute(primitives, constraints.count)
     transforms = list(spec.transforms)
     if constraints.center is not None:
+        if all(isinstance(t, Translate) for t in transforms):
+            transforms = []  # plain moves, superseded by the centre: the primitives are moved there instead
         where = _transform_all(transforms, [_pad(anchor(primitives[0]))])[0]
         target = _pad(constraints.center)
         offset = [t - a for t, a in zip(target, where, strict=True)]
@@ -157,7 +164,7 @@ def complete(p: Primitive) -> Primitive:
             return p.model_copy(update={**fill, "radius_x": rx, "radius_y": ry})
         case Polygon():
             sides = p.sides or 6
-            radius = p.radius or (p.side_length / (2 * math.sin(math.pi / sides)) if p.side_length else 1.0)
+            radius = p.radius or (snap(p.side_length / (2 * math.sin(math.pi / sides))) if p.side_length else 1.0)
             fill = _fill(p, count=sides, center=center, start_angle=270 - 180 / sides, clockwise=False)
             return p.model_copy(update={**fill, "sides": sides, "radius": radius, "side_length": None})
         case Star():
@@ -229,6 +236,8 @@ def _shift(p: Primitive, offset: list[float]) -> Primitive:
         if v is None:
             return None
         out = [a + b for a, b in zip(_pad(v), offset, strict=True)]
+        if any(abs(c) > MAX_COORDINATE for c in out):
+            raise SpecError(f"the centre moves a point of the shape past {MAX_COORDINATE:g}", "context.center")
         return out if len(v) == 3 or offset[2] else out[:2]
 
     update: dict[str, object] = {}
@@ -295,7 +304,8 @@ def _fit_bounds(p: Primitive, low: Sequence[float], high: Sequence[float]) -> Pr
     return p
 
 
-def _radius_of(p: Primitive) -> float | None:
+def radius_of(p: Primitive) -> float | None:
+    """A round primitive's size (an ellipse's larger semi-axis, a polygon's circumradius); None for the others."""
     match p:
         case Ellipse():
             return max(p.radius_x or 1.0, p.radius_y or 1.0)
@@ -306,19 +316,22 @@ def _radius_of(p: Primitive) -> float | None:
 
 def _with_radius(primitives: list[Primitive], radius: float, warnings: list[str]) -> list[Primitive]:
     """The first round primitive gets `radius`; every other round one scales with it (keeping proportions)."""
-    sized = [r for r in (_radius_of(p) for p in primitives) if r is not None]
+    sized = [r for r in (radius_of(p) for p in primitives) if r is not None]
     if not sized:
         warnings.append("context.radius does not apply to this shape and was ignored")
         return primitives
-    k = radius / sized[0]
     out: list[Primitive] = []
     for p in primitives:
         update: dict[str, object] = {}
         for name in ("radius", "inner_radius", "radius_x", "radius_y"):
             value = getattr(p, name, None)
             if value is not None:
-                update[name] = value * k
-        out.append(p.model_copy(update=update) if update and _radius_of(p) is not None else p)
+                scaled = value / sized[0] * radius  # exactly `radius` for the first; radius / first can underflow
+                if not math.isfinite(scaled) or (value > 0 and scaled <= 0):
+                    problem = f"context.radius {radius:g} cannot size this shape: its {name} would be {scaled:g}"
+                    raise SpecError(problem, "context.radius")
+                update[name] = scaled
+        out.append(p.model_copy(update=update) if update and radius_of(p) is not None else p)
     return out
 
 
@@ -389,7 +402,8 @@ def _factor3(n: int) -> tuple[int, int, int]:
     return best
 
 
-def _uniform_scale(transforms: Sequence[Transform]) -> float:
+def uniform_scale(transforms: Sequence[Transform]) -> float:
+    """How much the transforms scale a length (the first factor of a per-axis scale)."""
     factor = 1.0
     for t in transforms:
         if isinstance(t, Scale):

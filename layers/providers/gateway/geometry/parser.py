@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from gateway.geometry.prompt_numbers import PromptNumbers
 from gateway.geometry.prompt_spec import build_spec
 from gateway.geometry.spec import Spec, SpecError, describe
 from gateway.geometry.vocabulary import (
@@ -52,12 +53,13 @@ from gateway.geometry.vocabulary import (
 
 @dataclass
 class Parsed:
-    """What the parser made of a prompt."""
+    """What the parser made of a prompt; `numbers`: what it states that a model's spec must keep."""
 
     spec: Spec | None
     understood: bool
     unknown: list[str] = field(default_factory=list)
     reason: str | None = None
+    numbers: PromptNumbers = field(default_factory=PromptNumbers)
 
 
 @dataclass
@@ -110,14 +112,34 @@ def parse_prompt(prompt: str) -> Parsed:
     except (SpecError, ValidationError) as exc:
         reason = describe(exc) if isinstance(exc, ValidationError) else str(exc)
         return Parsed(None, False, unknown, reason)
-    if spec is None:
-        return Parsed(None, False, unknown, "no shape named")
     problems = [
         *(f"conflicting {name}" for name in dict.fromkeys(found.conflicts)),
         *(f"{name} does not apply to this shape" for name in unused),
         *(["numbers it could not place"] if numbers else []),
     ]
-    return Parsed(spec, not unknown and not problems, unknown, "; ".join(problems) or None)
+    stated = _stated(found, text) if not problems else PromptNumbers()
+    if spec is None:
+        return Parsed(None, False, unknown, "no shape named", stated)
+    return Parsed(spec, not unknown and not problems, unknown, "; ".join(problems) or None, stated)
+
+
+# With no shape named, the parser cannot tell whether a value it read applies to the shape meant: the prompt's
+# numbers are held to only when every value read is one of these.
+_SHAPELESS_VALUES = frozenset({"count", "radius", "side_length", "center", "unit", "dimensions"})
+
+
+def _stated(found: _Found, text: str) -> PromptNumbers:
+    """What the prompt states for sure: every number placed, nothing conflicting, one shape or none."""
+    values = found.values
+    if not found.shapes and not set(values) <= _SHAPELESS_VALUES:
+        return PromptNumbers()
+    per_shape = re.search(r"\b(?:each|per|apiece)\b", text)  # "8 points each": not the total
+    return PromptNumbers(
+        count=None if per_shape else values.get("count"),
+        radius=values.get("radius"),
+        side_length=values.get("side_length"),
+        unit=values.get("unit"),
+    )
 
 
 def _normalise(prompt: str) -> str:
@@ -164,7 +186,7 @@ def _read(scan: _Scanner, found: _Found) -> None:
     for m in (*scan.take(THROUGH), *scan.take(BETWEEN)):
         found.set("path", [_vec(p) for p in re.findall(POINT, m[0])])
     for m in scan.take(CENTER):
-        found.set("center", _vec(re.findall(POINT, m[0])[0]))
+        found.set("center", _vec(m[0]))
     for _ in scan.take(ORIGIN):
         found.set("center", [0.0, 0.0])
     for m in scan.take(ANGLES):

@@ -48,7 +48,8 @@ FILLER = frozenset(
     arranged laid out lying lie lies sitting sit generate give me create make draw produce compute return list get
     output place put plot please regular shape shaped edges edge perimeter outline boundary border circumference for
     i want need would like could you can some set exactly total 2d plane equidistant forming form forms as by
-    counterclockwise anticlockwise archimedean surface points' spread have has uniform distinct whose""".split()  # noqa: SIM905 - a word list reads best as words
+    counterclockwise anticlockwise archimedean surface points' spread have has uniform distinct whose distribute
+    arrange made consisting composed pattern arrangement formation""".split()  # noqa: SIM905 - a word list reads best as words
 )
 SHAPES: list[tuple[str, str]] = [
     (r"\bfibonacci\s+(?:lattice|sphere)\b", "sphere"),
@@ -60,7 +61,7 @@ SHAPES: list[tuple[str, str]] = [
     (r"\b(?:semi\s*-?\s*circle|half(?:\s*-\s*|\s+of\s+a\s+|\s+)circle)\b", "semicircle"),
     (r"\bline\s+segment\b|\bstraight\s+line\b", "line"),
     (r"\b(?:cube|cubic|3d)\s+(?:grid|lattice)\b|\bcube\b", "cube_grid"),
-    (r"\bcircles?\b|\bring\b", "circle"),
+    (r"\bcircles?\b|\bcircular\b|\bring\b", "circle"),
     (r"\bdis[ck]s?\b", "disc"),
     (r"\barcs?\b", "arc"),
     (r"\bellipses?\b|\bovals?\b|\belliptical\b", "ellipse"),
@@ -110,7 +111,11 @@ RANGES = rf"\[\s*{NUM}\s*,\s*{NUM}\s*\](?:\s*(?:x|by)\s*\[\s*{NUM}\s*,\s*{NUM}\s
 THROUGH = rf"\b(?:through|via|vertices|waypoints|corners)\s*(?:at\s*)?:?\s*{POINT}(?:{SEP}{POINT})+"
 BETWEEN = rf"\b(?:between|from)\s+(?:the\s+points?\s+)?{POINT}(?:{SEP}{POINT})+"
 CENTER_WORDS = r"\bcenter(?:ed)?\s*(?:at|on|around|in|=|:)?\s*(?:the\s+)?(?:point\s+)?"
-CENTER = rf"(?:{CENTER_WORDS}|\b(?:around|about|at)\s+(?:the\s+point\s+)?){POINT}|{POINT}\s+as\s+(?:the\s+)?center\b"
+# "centered at (1, 2)", "around the point (1, 2)", "(1, 2) as the center", and without brackets "centered at 1, 2".
+CENTER = (
+    rf"(?:{CENTER_WORDS}|\b(?:around|about|at)\s+(?:the\s+point\s+)?){POINT}|{POINT}\s+as\s+(?:the\s+)?center\b"
+    rf"|{CENTER_WORDS}(?<![\d.]){NUM}\s*,\s*{NUM}(?:\s*,\s*{NUM})?(?![\d.])"
+)
 ORIGIN = rf"(?:{CENTER_WORDS}|\b(?:around|about|at)\s+)?the\s+origin\b|\borigin\b"
 ANGLES = rf"\b(?:from|between)\s+(?P<a>{ANGLE})\s+(?:to|and)\s+(?P<b>{ANGLE})"
 ROTATED = rf"\b(?:rotated|turned|tilted)\s+(?:by\s+)?(?P<a>{ANGLE})"
@@ -139,9 +144,12 @@ TURNS = (
     rf"|\bturns?\s*(?:of|=|:)\s*(?P<m>{NUM})"
 )
 COUNT = rf"\bcount\s*(?:of|is|=|:)?\s*(?P<n>{INT})\b|\b(?P<m>{INT})\s+(?={POINT_ADJECTIVES}{POINT_NOUNS}\b)"
+# "inside a circle" is its area; "in a circle" is its outline ("10 points in a circle", as "in a triangle"), save
+# for shapes that are areas by name ("in a disc"). Random points are drawn inside whichever word was used.
 INSIDE = (
-    r"\b(?:inside|within|filling|in)\b"
+    r"\b(?:inside|within|filling)\b"
     r"(?=\s+(?:an?\s+|the\s+)?(?:unit\s+)?(?:dis[ck]|circle|rectangle|square|box|area|region)\b)"
+    r"|\bin\b(?=\s+(?:an?\s+|the\s+)?(?:unit\s+)?(?:dis[ck]|area|region)\b)"
 )
 IS = r"\s*(?:of|is|=|:)?\s*"
 LENGTH_PATTERNS: list[tuple[str, float, str]] = [

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Request
 
 from gateway.config.context import RequestContext
+from gateway.http.body import JsonBodyRoute
 from gateway.http.envelope import Envelope
 from gateway.http.errors import install_error_handlers, request_id
 
@@ -25,8 +26,9 @@ async def request_context(request: Request) -> RequestContext:
 
 
 def create_app(title: str, description: str) -> FastAPI:
-    """A FastAPI app with the gateway's middleware and error handlers."""
+    """A FastAPI app with the gateway's middleware, error handlers and strict JSON bodies (routes declared later)."""
     app = FastAPI(title=title, description=description, version="1.0.0", docs_url=None, redoc_url=None)
+    app.router.route_class = JsonBodyRoute  # every JSON body read strictly (gateway.http.body)
 
     app.add_middleware(Envelope)
     install_error_handlers(app)

@@ -22,7 +22,7 @@ from gateway.core.errors import GatewayError, PayloadTooLargeError
 from gateway.http.errors import error_response, gateway_error_response
 from gateway.observability import logger, metrics
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")  # a client's X-Request-Id that is used and echoed
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
@@ -40,7 +40,7 @@ CORS_MAX_AGE_S = 600  # browsers reuse a preflight's answer this long (Chrome ca
 
 def _incoming_request_id(request: Request) -> str:
     header = request.headers.get("x-request-id", "")
-    if _REQUEST_ID.match(header):
+    if REQUEST_ID_PATTERN.match(header):
         return header
     event = request.scope.get("aws.event") or {}
     api_id = (event.get("requestContext") or {}).get("requestId")
