@@ -38,7 +38,7 @@ from dev.lambda_runtime import FUNCTIONS, REPO_ROOT, load_handler, use_layer
 
 use_layer()
 
-from gateway.http.body import MAX_JSON_DEPTH  # noqa: E402 - the layer goes on sys.path first
+from gateway.core.strict_json import MAX_JSON_DEPTH  # noqa: E402 - the layer goes on sys.path first
 
 OPENAPI_DIR = REPO_ROOT / "openapi"
 REGENERATE = ".venv/bin/python -m scripts.openapi --write  (or: make openapi)"

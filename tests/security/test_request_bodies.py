@@ -10,7 +10,7 @@ import pytest
 
 from dev.lambda_runtime import api_event
 from dev.local_api import LocalApi
-from gateway.http.body import MAX_JSON_DEPTH
+from gateway.core.strict_json import MAX_JSON_DEPTH
 from scripts.openapi import OPENAPI_DIR
 from tests.conftest import Answer, Gateway
 

@@ -154,6 +154,9 @@ def test_ping_is_answered_pong(gateway: Gateway) -> None:
         ({"action": "generate_points", "id": "p1", "prompt": ""}, "p1", "validation_error", "prompt"),
         ({"action": "handle_error", "id": "e1", "error": "oops"}, "e1", "validation_error", "error"),
         ({"action": "chat", "id": "big", "prompt": "x" * 33_000}, None, "frame_too_large", "at most 32768"),
+        ('{"action": "chat", "id": "k1", "prompt": "hi", "prompt": "there"}', None, "validation_error", "'prompt'"),
+        ('{"action": "chat", "id": "z1", "prompt": "hi\\u0000"}', None, "validation_error", "U+0000"),
+        ('{"action": "ping", "x": ' + "[" * 70 + "]" * 70 + "}", None, "validation_error", "deeper than 64"),
     ],
 )
 def test_a_bad_frame_is_answered_with_an_error_frame_naming_the_problem(

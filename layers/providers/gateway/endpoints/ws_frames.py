@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, StringConstraints, TypeAdapter, ValidationError
 
 from gateway.core.errors import short
+from gateway.core.strict_json import StrictJsonError, loads_strict
 
 MAX_FRAME_BYTES = 32 * 1024  # API Gateway's limit for one WebSocket frame
 MAX_MESSAGE_BYTES = 128 * 1024  # what one post_to_connection may carry
@@ -42,9 +43,12 @@ def parse_frame(body: str) -> Frame:
     if size > MAX_FRAME_BYTES:
         raise FrameError("frame_too_large", f"the frame is {size} bytes; a frame may be at most {MAX_FRAME_BYTES}")
     try:
-        data = json.loads(body)
-    except ValueError as exc:
-        raise FrameError("invalid_json", f"the frame is not JSON: {short(exc, 120)}") from None
+        data = loads_strict(body)
+    except StrictJsonError as exc:
+        if exc.position is not None:
+            raise FrameError("invalid_json", f"the frame is not JSON: {short(exc, 120)}") from None
+        where = ".".join(str(part) for part in exc.path) or "frame"
+        raise FrameError("validation_error", f"invalid frame: {where}: {short(exc, 200)}") from None
     if not isinstance(data, dict):
         raise FrameError("invalid_json", f"the frame must be a JSON object, not {type(data).__name__}")
     frame_id = _frame_id(data.pop("id", None), required=data.get("action") != "ping")
