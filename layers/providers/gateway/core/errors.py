@@ -71,7 +71,8 @@ class SpendCapReachedError(GatewayError):
 
 
 class ProvidersUnavailableError(GatewayError):
-    """Every provider in the chain is skipped (circuit open, or held back by the spend cap)."""
+    """Every provider in the chain is skipped (circuit open, held back by the spend cap, or the spend ledger could not
+    be written to check the cap)."""
 
     status_code = 503
     code = "providers_unavailable"

@@ -14,11 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from gateway.analysis.redaction import scrub
 from gateway.config.keys import load_provider_keys
 from gateway.config.settings import Settings, get_settings
-from gateway.core import runtime
+from gateway.core import clock, runtime
 from gateway.core.errors import ConfigurationError, InvalidRequestError, short
 from gateway.observability import logger, metrics
 from gateway.providers import registry
-from gateway.providers.base import Outcome, ProviderError, ProviderKeys, ProviderSpec
+from gateway.providers.base import GenerationRequest, Outcome, ProviderError, ProviderKeys, ProviderSpec
 from gateway.resilience.breaker import Admission, BreakerBoard
 from gateway.resilience.guards import resilience_for
 from gateway.resilience.spend import ALL
@@ -125,7 +125,7 @@ def provider_status(settings: Settings, keys: ProviderKeys) -> StatusResponse:
 def _circuit(board: BreakerBoard, spec: ProviderSpec) -> Circuit:
     record = board.state(spec)
     state = record.state
-    if state == "open" and record.open_until <= time.time():
+    if state == "open" and record.open_until <= clock.wall():
         state = "half_open"
     return Circuit(
         state=state,
@@ -150,34 +150,49 @@ def reset_circuit(settings: Settings, keys: ProviderKeys, provider: str, model: 
 
 
 async def probe_all(settings: Settings, keys: ProviderKeys, timeout_s: float = 10.0) -> list[ProbeRecord]:
-    """Probe every configured provider at once and record each outcome in the shared state."""
+    """Probe every configured provider at once and record each outcome in the shared state.
+
+    A probe feeds the provider's circuit like any call. An open circuit is closed only through its half-open lease,
+    by a probe that exercises generation (one token), never by the cheap health check alone.
+    """
     specs = [spec for spec in registry.all_specs(settings, keys) if spec.configured]
-    records = await asyncio.gather(*(_probe(spec, timeout_s, keys) for spec in specs))
+    board = resilience_for(settings).breakers
+    if board is not None:
+        board.load(specs)
+    records = await asyncio.gather(*(_probe(spec, timeout_s, keys, board) for spec in specs))
     if settings.state_table:
         store = _store(settings)
         for record in records:
             store.record_probe(record)
-    board = resilience_for(settings).breakers
-    if board is not None:  # the probes feed the same circuits as the requests
-        board.load(specs)
-        for spec, probe in zip(specs, records, strict=True):
-            if probe.outcome == Outcome.OK:
-                board.on_success(spec, Admission.PROBE if board.state(spec).state == "open" else Admission.ALLOW)
-            else:
-                board.on_failure(spec, Outcome(probe.outcome), probe.error or "", None, Admission.ALLOW)
+    if board is not None:
+        board.flush(everything=True)  # the probe's counts now: the schedule runs only every few minutes
     return list(records)
 
 
-async def _probe(spec: ProviderSpec, timeout_s: float, keys: ProviderKeys) -> ProbeRecord:
+async def _probe(spec: ProviderSpec, timeout_s: float, keys: ProviderKeys, board: BreakerBoard | None) -> ProbeRecord:
+    """The provider's health check, then, when its circuit is open and this probe takes the lease, a generation."""
+    admission = Admission.ALLOW
+    if board is not None and board.state(spec).state == "open":
+        admission = board.admit(spec)
+    provider = registry.get_provider(spec)
     started = time.perf_counter()
     outcome, error = Outcome.OK, None
     try:
-        await asyncio.wait_for(registry.get_provider(spec).probe(), timeout=min(timeout_s, spec.timeout_ms / 1000))
+        budget = min(timeout_s, spec.timeout_ms / 1000)
+        if admission is Admission.PROBE:
+            await asyncio.wait_for(provider.generate(GenerationRequest("ping", max_output_tokens=1)), budget)
+        else:
+            await asyncio.wait_for(provider.probe(), timeout=budget)
     except TimeoutError:
         outcome, error = Outcome.TIMEOUT, "no answer in time"
     except ProviderError as exc:
         outcome, error = exc.outcome, scrub(short(exc.message), keys.values())
     latency_ms = round((time.perf_counter() - started) * 1000, 2)
+    if board is not None and admission is not Admission.REJECT:
+        if outcome is Outcome.OK:
+            board.on_success(spec, admission)
+        else:
+            board.on_failure(spec, outcome, error or "", None, admission)
     return ProbeRecord(
         provider=spec.name, model=spec.model, outcome=outcome.value, latency_ms=latency_ms,
         probed_at=now_s(), error=error,
