@@ -50,8 +50,10 @@ class FaultyStack:
                     client.delete_item(TableName=name, Key=item)
         sqs = self._client("sqs")
         for logical_id, url in self.resources.names.items():
-            if logical_id.endswith("Queue"):
-                sqs.purge_queue(QueueUrl=url)
+            if logical_id.endswith("Queue"):  # drained (moto, like SQS, allows one PurgeQueue a minute)
+                while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+                    entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
+                    sqs.delete_message_batch(QueueUrl=url, Entries=entries)
         secrets = self._client("secretsmanager")
         secrets.put_secret_value(SecretId=self.resources.secret_name, SecretString=json.dumps(self.secret_values))
 

@@ -5,10 +5,13 @@ instance is a process: its caches, leases and counters are its own; only AWS is 
 tests and `bench/` run each instance as a child interpreter that shares one moto server behind the AWS fault
 injector (`dev.faulty_stack`) and the provider emulator:
 
-    results = run_instances(stack.environment(), [Plan("route", "/v1/route", bodies)] * 4)
+    with Instances(stack.environment(), 4) as instances:        # 4 warm instances (their cold start done)
+        results = instances.run([Plan("route", "/v1/route", bodies)] * 4)   # all start together
+        results += instances.run(...)                                       # the same instances, still warm
+        instances.release()                                                 # as each instance ends
 
-Each child waits for the common start time, then answers its plan's requests one after the other (one at a time,
-as a Lambda instance does), at most one every `interval_s`, and writes what each answer was. Dev and tests only.
+Each child answers its plan's requests one after the other (one at a time, as a Lambda instance does), at most one
+every `interval_s`, and says what each answer was. Dev and tests only.
 """
 
 from __future__ import annotations
@@ -20,8 +23,8 @@ import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import IO, Any, Self
 
 from dev.lambda_runtime import REPO_ROOT
 
@@ -35,7 +38,6 @@ class Plan:
     bodies: list[dict[str, Any]]
     interval_s: float = 0.0
     headers: dict[str, str] = field(default_factory=lambda: {"Cache-Control": "no-cache"})
-    release_at_end: bool = True  # return what the instance holds (spend leases, breaker counts), as at its end
 
 
 @dataclass(frozen=True)
@@ -52,65 +54,116 @@ class Result:
     latency_s: float
 
 
-def run_instances(
-    environment: dict[str, str], plans: list[Plan], *, start_in_s: float = 3.0, timeout_s: float = 120.0
-) -> list[Result]:
-    """Run each plan in its own interpreter, all starting together `start_in_s` from now; every answer, in order."""
-    start_at = time.time() + start_in_s
-    with tempfile.TemporaryDirectory(prefix="instances-") as folder:
-        children = []
-        for number, plan in enumerate(plans):
-            spec = Path(folder) / f"plan-{number}.json"
-            out = Path(folder) / f"out-{number}.json"
-            spec.write_text(json.dumps({"plan": asdict(plan), "start_at": start_at, "instance": number}))
-            env = {**_kept(), **environment, "PYTHONPATH": str(REPO_ROOT), "POWERTOOLS_LOG_LEVEL": "CRITICAL"}
+class Instances:
+    """`count` warm instances sharing `environment`'s AWS endpoint and providers; stopped on exit."""
+
+    def __init__(self, environment: dict[str, str], count: int, timeout_s: float = 120.0) -> None:
+        self._environment = environment
+        self._count = count
+        self._timeout_s = timeout_s
+        self._children: list[tuple[subprocess.Popen[str], IO[str]]] = []
+
+    def __enter__(self) -> Self:
+        keep = {name: os.environ[name] for name in ("PATH", "HOME", "LANG", "TMPDIR") if name in os.environ}
+        env = {**keep, **self._environment, "PYTHONPATH": str(REPO_ROOT), "POWERTOOLS_LOG_LEVEL": "ERROR"}
+        for number in range(self._count):
+            log = tempfile.TemporaryFile("w+")
             process = subprocess.Popen(
-                [sys.executable, "-m", "dev.instances", str(spec), str(out)],
-                cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                [sys.executable, "-m", "dev.instances", str(number)],
+                cwd=REPO_ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
             )  # fmt: skip
-            children.append((process, out))
-        results: list[Result] = []
-        failures = []
-        for process, out in children:
-            try:
-                _, stderr = process.communicate(timeout=timeout_s)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                _, stderr = process.communicate()
-            if process.returncode != 0 or not out.exists():
-                failures.append(f"instance exited {process.returncode}:\n{stderr[-3000:]}")
-                continue
-            results.extend(Result(**item) for item in json.loads(out.read_text()))
-        if failures:
-            raise RuntimeError("\n".join(failures))
+            self._children.append((process, log))
+        for number in range(self._count):
+            self._reply(number)  # "ready": imported and cold-started
+        return self
+
+    def run(self, plans: list[Plan]) -> list[Result]:
+        """Each plan on its own instance, all started together; every answer, instance by instance."""
+        if len(plans) > self._count:
+            raise ValueError(f"{len(plans)} plans for {self._count} instances")
+        for number, plan in enumerate(plans):
+            self._send(number, {"plan": asdict(plan)})
+        return [Result(**item) for number in range(len(plans)) for item in self._reply(number)]
+
+    def release(self) -> None:
+        """What each instance holds (spend leases, breaker counts) written back, as when it ends."""
+        for number in range(self._count):
+            self._send(number, {"release": True})
+        for number in range(self._count):
+            self._reply(number)
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        for process, log in self._children:
+            if process.poll() is None and process.stdin is not None:
+                try:
+                    process.stdin.close()  # end of input: the child exits
+                    process.wait(timeout=10)
+                except (OSError, subprocess.TimeoutExpired):
+                    process.kill()
+                    process.wait()
+            log.close()
+        self._children.clear()
+
+    def _send(self, number: int, message: dict[str, Any]) -> None:
+        process = self._children[number][0]
+        assert process.stdin is not None
+        process.stdin.write(json.dumps(message) + "\n")
+        process.stdin.flush()
+
+    def _reply(self, number: int) -> Any:
+        process, log = self._children[number]
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        if not line:
+            process.wait(timeout=self._timeout_s)
+            log.seek(0)
+            raise RuntimeError(f"instance {number} exited {process.returncode}:\n{log.read()[-3000:]}")
+        return json.loads(line)
+
+
+def run_instances(environment: dict[str, str], plans: list[Plan]) -> list[Result]:
+    """Each plan on its own new instance, all started together; they end (releasing what they hold) after."""
+    with Instances(environment, len(plans)) as instances:
+        results = instances.run(plans)
+        instances.release()
     return results
 
 
-def _kept() -> dict[str, str]:
-    return {name: os.environ[name] for name in ("PATH", "HOME", "LANG", "TMPDIR") if name in os.environ}
+def _serve(number: int, replies: IO[str]) -> None:
+    """One instance: cold-start, then answer plans read from stdin until it closes."""
+    import importlib
 
-
-def _serve(spec: dict[str, Any]) -> list[dict[str, Any]]:
-    """One instance: wait for the start, answer the plan's requests, release what it holds."""
-    from dev.lambda_runtime import LocalLambdaContext, api_event, invoke, use_layer
+    from dev.lambda_runtime import FUNCTIONS, api_event, invoke, load_handler, use_layer
 
     use_layer()
-    plan = Plan(**spec["plan"])
-    instance = int(spec["instance"])
-    invoke(plan.function, api_event("GET", "/health"))  # the cold start, before the clock starts
-    time.sleep(max(0.0, spec["start_at"] - time.time()))
+    invoke("status", api_event("GET", "/health"))  # the cold start, before the clock starts: the layer,
+    for function in FUNCTIONS:  # every function's app,
+        load_handler(function)
+    for sdk in ("google.genai", "huggingface_hub", "httpx"):  # and the SDKs a first call would import
+        importlib.import_module(sdk)
+    _write(replies, "ready")
+    for line in sys.stdin:
+        message = json.loads(line)
+        if message.get("release"):
+            _release()
+            _write(replies, {})
+            continue
+        _write(replies, _answer(number, Plan(**message["plan"])))
+
+
+def _answer(number: int, plan: Plan) -> list[dict[str, Any]]:
+    from dev.lambda_runtime import LocalLambdaContext, api_event, invoke
+
     started = time.time()
     results = []
-    for number, body in enumerate(plan.bodies):
-        wait = started + number * plan.interval_s - time.time()
+    for index, body in enumerate(plan.bodies):
+        wait = started + index * plan.interval_s - time.time()
         if wait > 0:
             time.sleep(wait)
         begun = time.time()
         event = api_event("POST", plan.path, body, headers=plan.headers)
         raw = invoke(plan.function, event, LocalLambdaContext(function_name=plan.function))
-        results.append(_result(instance, raw, begun - started, time.time() - begun))
-    if plan.release_at_end:
-        _release()
+        results.append(_result(number, raw, begun - started, time.time() - begun))
     return results
 
 
@@ -134,7 +187,7 @@ def _result(instance: int, raw: dict[str, Any], started_s: float, latency_s: flo
 
 
 def _release() -> None:
-    """What an instance holds when it ends (a Lambda extension's shutdown hook would do the same)."""
+    """What an instance holds as it ends (in Lambda, an extension's shutdown hook would do the same)."""
     from gateway.config.settings import get_settings
     from gateway.resilience.guards import resilience_for
 
@@ -145,10 +198,15 @@ def _release() -> None:
             release()
 
 
+def _write(replies: IO[str], message: Any) -> None:
+    replies.write(json.dumps(message) + "\n")
+    replies.flush()
+
+
 def main(argv: list[str]) -> int:
-    spec = json.loads(Path(argv[0]).read_text())
-    results = _serve(spec)
-    Path(argv[1]).write_text(json.dumps(results))
+    replies = os.fdopen(os.dup(sys.stdout.fileno()), "w")  # the protocol's channel: stdout itself is for logs
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    _serve(int(argv[0]), replies)
     return 0
 
 

@@ -13,7 +13,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from dev.aws_stack import StackResources
-from tests.clocks import ManualClock
 from gateway.config.settings import load_settings
 from gateway.core.catalogue import cost_usd
 from gateway.providers.base import Generation, GenerationRequest, Outcome, ProviderSpec
@@ -21,6 +20,7 @@ from gateway.resilience.breaker import Admission, BreakerBoard, BreakerConfig
 from gateway.resilience.spend import Reservation, SpendGuard, SpendRefusedError, worst_case_cost
 from gateway.stores.breakers import BreakerStore
 from gateway.stores.spend_ledger import SpendLedgerStore
+from tests.clocks import ManualClock
 
 INSTANCES = 16
 GEMINI = ProviderSpec("gemini", "gemini-2.5-flash", "http://127.0.0.1:1", 1000, "key", configured=True)
