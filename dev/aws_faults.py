@@ -34,7 +34,7 @@ does.
     injector.set_capacity(Capacity.scaled(0.02))         # 20 write units/s per partition key
 
 Over HTTP (`make run` prints its address): `POST /__aws_faults/faults` with `{"service", "operation", "error",
-"key_prefix", "table", "delay_s", "times"}`; `POST /__aws_faults/capacity` with `{"write_units_per_s",
+"key_prefix", "table", "delay_s", "times", "after"}`; `POST /__aws_faults/capacity` with `{"write_units_per_s",
 "read_units_per_s", "burst_s", "transaction_hold_s"}`; `GET /__aws_faults/stats`; `POST /__aws_faults/reset`.
 Alone: `python -m dev.aws_faults --upstream http://127.0.0.1:5000` (or `--moto` to start a moto server too).
 """
@@ -93,12 +93,13 @@ class AwsFault:
     table: str | None = None  # DynamoDB: only requests touching a table whose name contains this
     delay_s: float = 0.0
     times: int | None = None
+    after: int = 0  # let this many matching calls through first
 
     def __post_init__(self) -> None:
         if self.service not in SERVICES:
             raise ValueError(f"service must be one of {sorted(SERVICES)}, not {self.service!r}")
-        if self.delay_s < 0 or (self.times is not None and self.times < 1):
-            raise ValueError("delay_s must be >= 0 and times >= 1 (or None: until cleared)")
+        if self.delay_s < 0 or self.after < 0 or (self.times is not None and self.times < 1):
+            raise ValueError("delay_s and after must be >= 0, times >= 1 (or None: until cleared)")
         if self.error is None and self.delay_s == 0:
             raise ValueError("a fault needs an error, a delay, or both")
 
@@ -144,7 +145,7 @@ class AwsFaultInjector:
         self.host, self.port = host, port
         self._capacity = capacity or Capacity()
         self._lock = threading.Lock()  # faults, buckets, transaction marks, stats
-        self._faults: list[list[Any]] = []  # [fault, remaining]
+        self._faults: list[list[Any]] = []  # [fault, times remaining, calls still let through]
         self._buckets: dict[tuple[str, str, bool], _Bucket] = {}
         self._marks: dict[str, int] = {}  # item -> the transaction holding it
         self._item_locks: dict[str, threading.Lock] = {}
@@ -193,13 +194,15 @@ class AwsFaultInjector:
         table: str | None = None,
         delay_s: float = 0.0,
         times: int | None = None,
+        after: int = 0,
     ) -> None:
-        """Make matching calls fail (or slow). Faults are tried in registration order; the first match wins."""
-        self.add(AwsFault(service, operation, error, key_prefix, table, delay_s, times))
+        """Make matching calls fail (or slow), the first `after` excepted. Faults are tried in registration order;
+        the first match wins."""
+        self.add(AwsFault(service, operation, error, key_prefix, table, delay_s, times, after))
 
     def add(self, fault: AwsFault) -> None:
         with self._lock:
-            self._faults.append([fault, fault.times])
+            self._faults.append([fault, fault.times, fault.after])
 
     def faults(self) -> list[AwsFault]:
         with self._lock:
@@ -283,6 +286,9 @@ class AwsFaultInjector:
             for slot in self._faults:
                 fault: AwsFault = slot[0]
                 if fault.matches(call):
+                    if slot[2] > 0:
+                        slot[2] -= 1
+                        return None
                     if slot[1] is not None:
                         slot[1] -= 1
                         if slot[1] <= 0:

@@ -79,7 +79,8 @@ def reset_circuit_by_admin(body: CircuitReset) -> Circuit:
 def on_schedule(event: dict[str, Any], context: LambdaContext | None = None) -> dict[str, Any]:
     """An EventBridge schedule: probe every configured provider, record the outcomes, report today's spend."""
     if event.get("detail-type") != "Scheduled Event":
-        raise ValueError(f"unexpected event: {event.get('detail-type') or sorted(event)[:5]}")
+        kind = event.get("detail-type") or ", ".join(sorted(str(key) for key in event)[:5]) or "an empty event"
+        raise ValueError(f"the status function answers API Gateway events and EventBridge schedules, not {kind!r}")
     settings = get_settings()
     records = runtime.run(probe_all(settings, load_provider_keys(settings)))
     metrics.add_metric(name="ProvidersProbed", unit=MetricUnit.Count, value=len(records))

@@ -13,6 +13,7 @@ the process.
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from collections.abc import Callable
@@ -34,7 +35,7 @@ def _dynamodb() -> DynamoDBServiceResource:
     with loading("dynamodb"):
         import boto3
 
-        return boto3.resource("dynamodb", config=_config())
+        return boto3.resource("dynamodb", config=aws_config())
 
 
 @lru_cache(maxsize=32)
@@ -47,7 +48,7 @@ def sqs_client() -> SQSClient:
     with loading("sqs"):
         import boto3
 
-        return boto3.client("sqs", config=_config())
+        return boto3.client("sqs", config=aws_config())
 
 
 @lru_cache(maxsize=1)
@@ -55,7 +56,7 @@ def s3_client() -> S3Client:
     with loading("s3"):
         import boto3
 
-        return boto3.client("s3")
+        return boto3.client("s3", config=aws_config())
 
 
 @lru_cache(maxsize=1)
@@ -65,15 +66,18 @@ def secrets_provider() -> SecretsProvider:
         import boto3
         from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
-        return SecretsProvider(boto3_client=boto3.client("secretsmanager", config=_config()))
+        return SecretsProvider(boto3_client=boto3.client("secretsmanager", config=aws_config()))
 
 
-def _config() -> Any:
-    """botocore's standard retry mode, 3 attempts at most: DynamoDB's legacy default is 10 attempts with backoff
-    doubling from 50 ms, up to 25 s of retrying one throttled write, far beyond a request's deadline."""
+def aws_config() -> Any:
+    """botocore's standard retry mode, 3 attempts at most, unless `AWS_RETRY_MODE` / `AWS_MAX_ATTEMPTS` say
+    otherwise: DynamoDB's legacy default is 10 attempts with backoff doubling from 50 ms, up to 25 s of retrying one
+    throttled write, far beyond a request's deadline."""
     from botocore.config import Config
 
-    return Config(retries={"mode": "standard", "total_max_attempts": 3})
+    mode = os.environ.get("AWS_RETRY_MODE") or "standard"
+    attempts = int(os.environ.get("AWS_MAX_ATTEMPTS") or 3)
+    return Config(retries={"mode": mode, "total_max_attempts": attempts})  # type: ignore[arg-type]
 
 
 def error_code(exc: BaseException) -> str | None:
