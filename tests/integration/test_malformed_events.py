@@ -58,7 +58,7 @@ def test_an_event_that_is_not_an_object_is_a_one_line_value_error(
         invoke(function, NOT_EVENTS[name], LocalLambdaContext(function_name=function))  # type: ignore[arg-type]
 
 
-UNSERVED = {
+UNSERVED: dict[str, tuple[dict[str, Any], str]] = {
     "route": ({"Records": "not a list"}, "expected a batch of aws:sqs records"),
     "status": ({"detail-type": "Object Created"}, "answers API Gateway events and EventBridge schedules"),
     "generate_points": ({"Records": []}, "only answers API Gateway events"),

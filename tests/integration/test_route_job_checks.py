@@ -49,7 +49,7 @@ def test_a_job_id_reused_with_another_prompt_is_refused_not_answered_with_the_fi
 
 def test_a_job_id_the_api_would_refuse_is_refused_before_any_provider_is_paid(gateway: Gateway) -> None:
     # Given jobs whose ids GET /v1/jobs/{job_id} could never read back (too long for a DynamoDB key, odd characters)
-    bodies = [
+    bodies: list[dict[str, Any]] = [
         {"job_id": "j" * 3000, "user_id": "user-1", "prompt": "What is a Python generator?"},
         {"job_id": "has spaces/and slashes", "user_id": "user-1", "prompt": "What is a Python generator?"},
         {"job_id": 12345, "user_id": "user-1", "prompt": "What is a Python generator?"},
