@@ -78,6 +78,14 @@ class ProvidersUnavailableError(GatewayError):
     code = "providers_unavailable"
 
 
+class StoreUnavailableError(GatewayError):
+    """A store the request cannot do without (the job store, the job queue) could not be reached: nothing was done,
+    and the same request can be sent again."""
+
+    status_code = 503
+    code = "store_unavailable"
+
+
 def short(text: object, limit: int = 200) -> str:
     """A one-line, bounded rendering of an error message (for `attempts`, job errors and logs)."""
     flat = " ".join(str(text).split())

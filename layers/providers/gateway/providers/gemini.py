@@ -154,6 +154,8 @@ def _to_generation(response: types.GenerateContentResponse) -> Generation:
         reason = f"prompt blocked: {_enum_name(feedback.block_reason)}"
         raise ProviderError(Outcome.BLOCKED, reason, billed=owed, bill_unknown=unknown)
     if not response.candidates:
+        if unknown and response.model_version is None:  # every answer of Gemini's names its model and its usage
+            raise malformed("the answer is not a GenerateContentResponse", None)
         raise ProviderError(Outcome.EMPTY_RESPONSE, "no candidates in the answer", billed=owed, bill_unknown=unknown)
     candidate = response.candidates[0]
     if candidate.content is None and candidate.finish_reason is None:
