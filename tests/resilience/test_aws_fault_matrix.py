@@ -22,7 +22,7 @@ from dev.lambda_runtime import api_event
 from tests.conftest import Answer, load_event
 from tests.resilience.conftest import FaultyGateway
 
-FAULTS = {
+FAULTS: dict[str, dict[str, Any]] = {
     "throttled": {"error": "throttle"},  # ProvisionedThroughputExceededException, naming the key range
     "a transaction holds the item": {"error": "conflict"},  # TransactionConflictException
     "an internal error": {"error": "internal"},  # InternalServerError (500)

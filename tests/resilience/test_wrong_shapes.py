@@ -128,7 +128,7 @@ READABLE = {
             "output_tokens": "2",
         },
         ("Hello", 9, 2),
-    ),  # fmt: skip
+    ),
     "gemini: token counts in strings": (
         "gemini",
         {
