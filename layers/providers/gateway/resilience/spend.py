@@ -1,17 +1,18 @@
 """The daily spend cap through budget leases: a call reserves its worst case from a slice of the cap the instance
 leased, and settles its real cost into that slice; the ledger is written only to lease a slice or give one back.
 
-Only while a cap is set: without one, nothing is written. The worst case bounds the input by its UTF-8 length plus
-a template allowance (no tokenizer makes more tokens than bytes; a chat template adds a few) and the output by
-`max_output_tokens` plus the model's thinking budget (both told to the provider), times what this instance learned
-of the model's overruns. So a slice can only be spent on calls that fit it, and the cap item, which no lease can take
-past the cap (`gateway.stores.spend_ledger`), cannot be overshot by any number of instances.
+Only while a cap is set: without one, nothing is written. The worst case bounds the input by its UTF-8 length plus a
+template allowance (no tokenizer makes more tokens than bytes; a chat template adds a few) and the output by
+`max_output_tokens` plus the model's thinking budget (both told to the provider), times what the instances learned of
+the model's overruns (shared through the ledger item). So a slice can only be spent on calls that fit it, and the cap
+item, which no lease can take past the cap (`gateway.stores.spend_ledger`), cannot be overshot by any number of
+instances.
 
-The price of leases (docs/resilience.md): budget an instance holds is not available to others until it is spent or
-given back (when the lease is `SPEND_LEASE_SECONDS` old, at the end of a request, or as the instance ends), so calls
-may be refused while leases in flight still hold some of the cap. A slice is at most `SPEND_LEASE_CALLS` worst cases
-and at most 1/`SPEND_LEASE_SPLIT` of the room left at the last write, and never less than the call at hand; near the
-cap, slices shrink to one call, which bounds what stays unused at the cut-off.
+The price of leases (docs/resilience.md): budget an instance holds is not available to others until it is spent or given
+back (when the lease is `SPEND_LEASE_SECONDS` old, at the end of a request, or as the instance ends), so calls may be
+refused while leases in flight still hold some of the cap. A slice is at most `SPEND_LEASE_CALLS` worst cases and at
+most 1/`SPEND_LEASE_SPLIT` of the room left at the last write, and never less than the call at hand; near the cap,
+slices shrink to one call, which bounds what stays unused at the cut-off.
 """
 
 from __future__ import annotations
@@ -124,7 +125,8 @@ class SpendGuard:
         (blocked, empty); None when no answer came (an error status), which costs nothing. `unknown`: the call may
         have been billed but its usage never came (a timeout, an answer that could not be read), so the worst case
         stays spent. A bill beyond the reservation is charged (from the lease, else to the ledger at once),
-        reported, and raises the model's worst case in this instance from then on.
+        reported, and raises the model's worst case from then on: in this instance at once, in the others from their
+        next lease (the ledger item carries it).
         """
         if not reservation.scopes:
             return
@@ -194,6 +196,8 @@ class SpendGuard:
                 logger.error("spend ledger unavailable", extra={"scope": scope, "error": error})
                 raise LedgerUnavailableError(f"the spend ledger could not be written ({type(exc).__name__})") from exc
             if item is not None:
+                for model, factor in item.overruns.items():  # what other instances learned of overruns
+                    self._overruns[model] = max(self._overruns.get(model, 1.0), factor)
                 lease.available, lease.spent, lease.debt = size - need, 0, 0
                 lease.in_flight += need
                 lease.taken_at = self._monotonic()
@@ -220,6 +224,11 @@ class SpendGuard:
         model = reservation.spec.model
         factor = actual / max(1, reservation.units) * self._overruns.get(model, 1.0)
         self._overruns[model] = max(self._overruns.get(model, 1.0), factor)
+        for scope in reservation.scopes:  # every instance prices the model so from its next lease
+            try:
+                self._store.learn_overrun(reservation.day, scope, model, self._overruns[model], _expiry())
+            except Exception as exc:
+                logger.error("could not share an overrun", extra={"scope": scope, "error": type(exc).__name__})
         excess = units_usd(actual - reservation.units)
         metrics.add_metric(name="SpendOverrunUsd", unit=MetricUnit.NoUnit, value=excess)
         logger.warning(

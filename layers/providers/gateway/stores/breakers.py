@@ -1,10 +1,11 @@
 """Circuit-breaker state in DynamoDB, shared by every Lambda instance.
 
-One item per provider and model (`breaker#<provider>#<model>`). Every transition is a conditional write, so that
-when many instances race, exactly one opens the breaker and exactly one takes the half-open probe lease, and only
-the holder of that lease (its token) can close or reopen it. The healthy path writes nothing: failures are counted
-(each instance adds what it saw since its last write, at most one write per flush interval), and successes only
-while the current window has failures (enough to compute a failure rate).
+One item per provider and model (`breaker#<provider>#<model>`), which also counts its transitions (`opens`, `probes`,
+`closes`: what an operator, and the multi-instance tests, read to see that each happened once). Every transition is a
+conditional write, so that when many instances race, exactly one opens the breaker and exactly one takes the half-open
+probe lease, and only the holder of that lease (its token) can close or reopen it. The healthy path writes nothing:
+failures are counted (each instance adds what it saw since its last write, at most one write per flush interval), and
+successes only while the current window has failures (enough to compute a failure rate).
 """
 
 from __future__ import annotations
@@ -122,9 +123,9 @@ class BreakerStore:
         """Open a closed breaker; True for the one instance whose write did it."""
         item = self._update_if(
             key,
-            "SET #s = :open, open_until = :until, opened_at = :now REMOVE lease_until, lease_id",
+            "SET #s = :open, open_until = :until, opened_at = :now ADD opens :one REMOVE lease_until, lease_id",
             "attribute_not_exists(#s) OR #s = :closed",
-            {":open": "open", ":closed": "closed", ":until": _dec(open_until), ":now": _dec(now)},
+            {":open": "open", ":closed": "closed", ":until": _dec(open_until), ":now": _dec(now), ":one": 1},
         )
         return item is not None
 
@@ -141,9 +142,9 @@ class BreakerStore:
         """The half-open lease: True for exactly one instance once the cool-down has passed; `token` names it."""
         item = self._update_if(
             key,
-            "SET lease_until = :lease, lease_id = :token",
+            "SET lease_until = :lease, lease_id = :token ADD probes :one",
             "#s = :open AND open_until <= :now AND (attribute_not_exists(lease_until) OR lease_until < :now)",
-            {":open": "open", ":now": _dec(now), ":lease": _dec(now + lease_s), ":token": token},
+            {":open": "open", ":now": _dec(now), ":lease": _dec(now + lease_s), ":token": token, ":one": 1},
         )
         return item is not None
 
@@ -151,10 +152,10 @@ class BreakerStore:
         """A successful probe closes the breaker for all, if it still holds the lease (`token`)."""
         item = self._update_if(
             key,
-            "SET #s = :closed, failures = :zero, successes = :zero, closed_at = :now "
+            "SET #s = :closed, failures = :zero, successes = :zero, closed_at = :now ADD closes :one "
             "REMOVE open_until, lease_until, lease_id, last_error",
             "#s = :open AND lease_id = :token",
-            {":closed": "closed", ":open": "open", ":zero": 0, ":now": _dec(now), ":token": token},
+            {":closed": "closed", ":open": "open", ":zero": 0, ":now": _dec(now), ":token": token, ":one": 1},
         )
         return item is not None
 

@@ -1,21 +1,22 @@
 """The daily spend ledger in DynamoDB, written when an instance leases a slice of a cap or gives one back.
 
-One item per day and scope (`spend-units#<YYYY-MM-DD>#<scope>`, scope `all` or a provider): `committed` is every
-slice leased and not given back plus every overrun charged, `spent` what returned leases reported spent, `writes`
-how many times the item was written. Leasing is one conditional `UpdateItem` that succeeds only while
-`committed + take - give_back <= limit`, so however many instances lease at once, `committed` never passes the
-cap. Each scope is its own item, leased on its own: no transaction, so no instance ever holds an item that another
-one's write would conflict with (DynamoDB cancels a transaction on an item another transaction holds, and refuses a
-plain write on it).
+One item per day and scope (`spend-units#<YYYY-MM-DD>#<scope>`, scope `all` or a provider): `committed` is every slice
+leased and not given back plus every overrun charged, `spent` what returned leases reported spent, `writes` how many
+times the item was written. Leasing is one conditional `UpdateItem` that succeeds only while `committed + take -
+give_back <= limit`, so however many instances lease at once, `committed` never passes the cap. `overrun#<model>` says
+how many times its worst case a model was seen to bill (instances learn it from the item their next lease returns). Each
+scope is its own item, leased on its own: no transaction, so no instance ever holds an item that another one's write
+would conflict with (DynamoDB cancels a transaction on an item another transaction holds, and refuses a plain write on
+it).
 
-Amounts are integers of 1e-10 USD: exact sums, and no number written in exponent form (a decimal that returns to
-zero, `0E-10`, is no number to moto). A worst case rounds up, a real cost to the nearest unit.
+Amounts are integers of 1e-10 USD: exact sums, and no number written in exponent form (a decimal that returns to zero,
+`0E-10`, is no number to moto). A worst case rounds up, a real cost to the nearest unit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -23,6 +24,7 @@ from gateway.stores.aws import dynamodb_table, is_conditional_failure, retrying
 
 RETENTION_S = 35 * 24 * 3600
 UNITS_PER_USD = 10**10
+OVERRUN_PREFIX = "overrun#"
 
 
 def usd_units(usd: float, rounding: str = ROUND_HALF_UP) -> int:
@@ -40,10 +42,11 @@ def ledger_key(day: str, scope: str) -> str:
 
 @dataclass(frozen=True)
 class LedgerItem:
-    """A ledger item as the last write left it (units)."""
+    """A ledger item as the last write left it: units, and what instances learned of models' overruns."""
 
     committed: int
     spent: int
+    overruns: dict[str, float] = field(default_factory=dict)  # model -> times its worst case it was seen to bill
 
 
 class SpendLedgerStore:
@@ -97,6 +100,24 @@ class SpendLedgerStore:
         )
         return _item(answer["Attributes"])
 
+    def learn_overrun(self, day: str, scope: str, model: str, factor: float, expires_at: int) -> None:
+        """Tell every instance that `model` billed `factor` times its worst case (kept only if it is more than what
+        the item says already): each instance reads it back with its next lease."""
+        try:
+            retrying(
+                lambda: self._table.update_item(
+                    Key={"pk": ledger_key(day, scope)},
+                    UpdateExpression="SET #o = :f, expires_at = :exp",
+                    ConditionExpression="attribute_not_exists(#o) OR #o < :f",
+                    ExpressionAttributeNames={"#o": OVERRUN_PREFIX + model},
+                    ExpressionAttributeValues={":f": Decimal(f"{factor:.4f}"), ":exp": expires_at},
+                ),
+                pause=self._pause,
+            )
+        except Exception as exc:
+            if not is_conditional_failure(exc):
+                raise
+
     def totals(self, day: str, scopes: list[str]) -> dict[str, dict[str, float]]:
         """Spent and committed USD per scope for a day (for status)."""
         if not scopes:
@@ -116,4 +137,9 @@ def _item(attributes: Any) -> LedgerItem:
     return LedgerItem(
         committed=int(Decimal(str(attributes.get("committed", 0)))),
         spent=int(Decimal(str(attributes.get("spent", 0)))),
+        overruns={
+            name.removeprefix(OVERRUN_PREFIX): float(value)
+            for name, value in attributes.items()
+            if name.startswith(OVERRUN_PREFIX)
+        },
     )
