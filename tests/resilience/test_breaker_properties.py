@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
@@ -126,11 +126,12 @@ def test_the_breaker_state_machine_holds_over_random_interleavings(aws: StackRes
     run_state_machine_as_test(
         SharedBreaker,
         settings=settings(
-            max_examples=15,
+            max_examples=25,
             stateful_step_count=40,
             deadline=None,
             derandomize=True,  # the same interleavings on every run: a failure reproduces
             database=None,
+            phases=(Phase.explicit, Phase.generate),  # no shrinking: a failure is reported at once, not minutes later
             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
         ),
     )
