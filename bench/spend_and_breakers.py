@@ -92,9 +92,7 @@ def _cut_off(stack: FaultyStack, args: argparse.Namespace) -> None:
     print(
         f"\n2. spend cap at the cut-off: a cap of {args.cap_calls} worst cases, each process asking for {per_process}"
     )
-    print(
-        f"{'design':>6} {'spent':>8} {'overshoot':>9} {'unused':>7} {'refused':>8}   (spent, overshoot, unused: in worst cases)"
-    )
+    print(f"{'design':>6} {'spent':>8} {'overshoot':>9} {'unused':>7} {'refused':>8}   (all but refused: worst cases)")
     for design in DESIGNS:
         stack.clear()
         stack.injector.set_capacity(Capacity.scaled(args.scale))
@@ -131,7 +129,7 @@ def _run(stack: FaultyStack, args: argparse.Namespace, job: dict[str, Any]) -> l
             env=env,
             stdout=subprocess.PIPE,
             text=True,
-        )  # fmt: skip
+        )
         for _ in range(args.processes)
     ]
     return [json.loads(child.communicate()[0].strip().splitlines()[-1]) for child in children]
