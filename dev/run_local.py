@@ -15,6 +15,7 @@ import signal
 import threading
 from types import FrameType
 
+from dev.aws_faults import AwsFaultInjector
 from dev.aws_stack import provision, start_moto_server
 from dev.emulator import ProviderEmulator
 from dev.local_api import LocalApi
@@ -48,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     for key, value in AWS_DUMMY.items():
         os.environ.setdefault(key, value)
     moto_server, moto_url = start_moto_server()
-    os.environ["AWS_ENDPOINT_URL"] = moto_url
+    injector = AwsFaultInjector(moto_url).start()  # transparent until told to fail (docs/aws-faults.md)
+    os.environ["AWS_ENDPOINT_URL"] = injector.url
     emulator = ProviderEmulator(host="127.0.0.1").start()
     api: LocalApi | None = None
     pollers: list[SqsPoller | StreamPoller] = []
@@ -69,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         pollers.append(detector.start())
         emulated = sorted({"gemini", "huggingface", "slm"} - set(setup.real_providers))
         print(f"AI gateway running on {api.url}  (AWS: moto at {moto_url}; provider emulator at {emulator.url})")
+        print(f"AWS fault injector (throttling, conflicts, capacity) at {injector.url}/__aws_faults/")
         print(f"real providers: {', '.join(setup.real_providers) or 'none'}; emulated: {', '.join(emulated)}")
         print("Try:\n" + EXAMPLES.format(url=api.url, emulator=emulator.url), flush=True)
         stop = threading.Event()
@@ -86,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         if api is not None:
             api.stop()
         emulator.stop()
+        injector.stop()
         moto_server.stop()
     return 0
 
