@@ -184,6 +184,7 @@ class Call:
     env: tuple[tuple[str, str], ...] = ()
 
 
+NO_ANSWER_CACHE = (("CACHE_TTL_SECONDS", "0"),)  # a redelivery is not answered from the answer cache
 CAPPED = (("AI_DAILY_COST_LIMIT", "5"), ("SLM_MODE", "local"), ("SPEND_LEASE_SECONDS", "0"))
 CALLS = {
     "cache read": Call("GetItem", cache_read, table="CacheTable"),
@@ -194,8 +195,8 @@ CALLS = {
     "breaker write": Call("UpdateItem", breaker_write, key_prefix="breaker#", env=(("BREAKER_FLUSH_MS", "0"),)),
     "interaction write": Call("PutItem", interactions, table="InteractionsTable"),
     "job queued": Call("PutItem", job_queued, table="JobsTable"),
-    "job result": Call("PutItem", job_result, table="JobsTable"),
-    "idempotency record": Call("PutItem", idempotency, table="IdempotencyTable"),
+    "job result": Call("PutItem", job_result, table="JobsTable", env=NO_ANSWER_CACHE),
+    "idempotency record": Call("PutItem", idempotency, table="IdempotencyTable", env=NO_ANSWER_CACHE),
 }
 
 
