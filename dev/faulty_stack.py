@@ -18,7 +18,7 @@ import boto3
 
 from dev.aws_faults import AwsFaultInjector, start_faulty_aws
 from dev.aws_stack import StackResources, provision
-from dev.local_env import AWS_DUMMY, local_setup
+from dev.local_env import AWS_DUMMY, LocalSetup, local_setup
 
 if TYPE_CHECKING:
     from moto.server import ThreadedMotoServer
@@ -38,9 +38,15 @@ class FaultyStack:
         return {**AWS_DUMMY, "AWS_ENDPOINT_URL": self.injector.url, **self.gateway_environment}
 
     def clear(self) -> None:
-        """No fault, no capacity limit, no counter; every table and queue empty; the secret as provisioned."""
+        """No fault, no capacity limit, no counter; every table and queue empty; the secret as provisioned.
+
+        A moto server started in this process shares its backends with in-process `mock_aws`, which resets them all
+        when it starts and stops: the stack is provisioned again when its tables are gone.
+        """
         self.injector.reset()
         client = self._client("dynamodb")
+        if self.resources.state_table not in client.list_tables()["TableNames"]:
+            _provision(self.injector.upstream, self.emulator_url)
         for logical_id, name in self.resources.names.items():
             if "Table" not in logical_id:
                 continue
@@ -76,18 +82,26 @@ class FaultyStack:
 def faulty_stack(emulator_url: str) -> Iterator[FaultyStack]:
     """Start moto and the injector, provision template.yaml through it, and point the providers at the emulator."""
     moto_server, injector = start_faulty_aws()
+    try:
+        resources, setup = _provision(injector.upstream, emulator_url)
+        yield FaultyStack(moto_server, injector, resources, emulator_url, setup.secret_values, setup.environment)
+    finally:
+        injector.stop()
+        moto_server.stop()
+
+
+def _provision(upstream: str, emulator_url: str) -> tuple[StackResources, LocalSetup]:
+    """template.yaml's resources in the moto server at `upstream`, the secret holding the emulator's keys."""
     saved = {name: os.environ.get(name) for name in (*AWS_DUMMY, "AWS_ENDPOINT_URL")}
     try:
-        os.environ.update({**AWS_DUMMY, "AWS_ENDPOINT_URL": injector.upstream})
+        os.environ.update({**AWS_DUMMY, "AWS_ENDPOINT_URL": upstream})
         resources = provision()
         setup = local_setup({}, emulator_url, resources)
         provision(secret_values=setup.secret_values)
-        yield FaultyStack(moto_server, injector, resources, emulator_url, setup.secret_values, setup.environment)
+        return resources, setup
     finally:
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-        injector.stop()
-        moto_server.stop()
