@@ -183,3 +183,24 @@ def test_resetting_an_unknown_provider_is_a_422(gateway: Gateway) -> None:
     assert answer.status == 422
     assert "unknown provider 'openai'" in answer.body["error"]["message"]
     assert "openai" not in json.dumps(answer.body["error"].get("details", ""))
+
+
+def test_the_schedules_generation_probe_is_paid_for_under_the_spend_cap(
+    breaker_env: Gateway, manual_clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gateway = breaker_env
+    monkeypatch.setenv("AI_DAILY_COST_LIMIT", "5")
+    monkeypatch.setenv("SPEND_LEASE_SECONDS", "0")  # each run gives its lease back: the ledger is exact at once
+    # Given Hugging Face's circuit opened by the schedule's probes, then its recovery and the cool-down passing
+    gateway.emulator.fail("huggingface", "status", status=503)
+    gateway.invoke("status", load_event("schedule_status"))
+    gateway.invoke("status", load_event("schedule_status"))
+    gateway.emulator.reset()
+    manual_clock.advance(COOLDOWN_S + 1)
+    # When the schedule probes it with a generation, which closes it
+    gateway.invoke("status", load_event("schedule_status"))
+    assert _circuit(gateway, "huggingface")["state"] == "closed"
+    # Then that generation was reserved and settled under the cap like any paid call
+    spend = gateway.call("status", load_event("status")).body["spend"]
+    assert spend["spent_today_usd"] > 0
+    assert spend["committed_usd"] == pytest.approx(spend["spent_today_usd"])

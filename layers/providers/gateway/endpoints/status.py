@@ -18,10 +18,10 @@ from gateway.core import clock, runtime
 from gateway.core.errors import ConfigurationError, InvalidRequestError, short
 from gateway.observability import logger, metrics
 from gateway.providers import registry
-from gateway.providers.base import GenerationRequest, Outcome, ProviderError, ProviderKeys, ProviderSpec
+from gateway.providers.base import GenerationRequest, Outcome, Provider, ProviderError, ProviderKeys, ProviderSpec
 from gateway.resilience.breaker import Admission, BreakerBoard
-from gateway.resilience.guards import resilience_for
-from gateway.resilience.spend import ALL
+from gateway.resilience.guards import Resilience, resilience_for
+from gateway.resilience.spend import ALL, LedgerUnavailableError, SpendGuard, SpendRefusedError
 from gateway.resilience.spend_report import publish_spend
 from gateway.stores.provider_state import ProbeRecord, ProviderStateStore, now_s
 
@@ -157,21 +157,25 @@ async def probe_all(settings: Settings, keys: ProviderKeys, timeout_s: float = 1
     by a probe that exercises generation (one token), never by the cheap health check alone.
     """
     specs = [spec for spec in registry.all_specs(settings, keys) if spec.configured]
-    board = resilience_for(settings).breakers
+    guards = resilience_for(settings)
+    board = guards.breakers
     if board is not None:
         board.load(specs)
-    records = await asyncio.gather(*(_probe(spec, timeout_s, keys, board) for spec in specs))
+    records = await asyncio.gather(*(_probe(spec, timeout_s, keys, guards) for spec in specs))
     if settings.state_table:
         store = _store(settings)
         for record in records:
             store.record_probe(record)
     if board is not None:
         board.flush(everything=True)  # the probe's counts now: the schedule runs only every few minutes
+    if guards.spend is not None:
+        guards.spend.release(everything=False)
     return list(records)
 
 
-async def _probe(spec: ProviderSpec, timeout_s: float, keys: ProviderKeys, board: BreakerBoard | None) -> ProbeRecord:
-    """The provider's health check, then, when its circuit is open and this probe takes the lease, a generation."""
+async def _probe(spec: ProviderSpec, timeout_s: float, keys: ProviderKeys, guards: Resilience) -> ProbeRecord:
+    """The provider's health check; or, when its circuit is open and this probe takes the lease, a generation."""
+    board = guards.breakers
     admission = Admission.ALLOW
     if board is not None and board.state(spec).state == "open":
         admission = board.admit(spec)
@@ -181,7 +185,7 @@ async def _probe(spec: ProviderSpec, timeout_s: float, keys: ProviderKeys, board
     try:
         budget = min(timeout_s, spec.timeout_ms / 1000)
         if admission is Admission.PROBE:
-            await asyncio.wait_for(provider.generate(GenerationRequest("ping", max_output_tokens=1)), budget)
+            await _generation_probe(spec, provider, guards.spend, budget)
         else:
             await asyncio.wait_for(provider.probe(), timeout=budget)
     except TimeoutError:
@@ -198,6 +202,24 @@ async def _probe(spec: ProviderSpec, timeout_s: float, keys: ProviderKeys, board
         provider=spec.name, model=spec.model, outcome=outcome.value, latency_ms=latency_ms,
         probed_at=now_s(), error=error,
     )  # fmt: skip
+
+
+async def _generation_probe(spec: ProviderSpec, provider: Provider, spend: SpendGuard | None, budget: float) -> None:
+    """A one-token generation, under the spend cap like any paid call (reserved, then settled)."""
+    ping = GenerationRequest("ping", max_output_tokens=1)
+    try:
+        reservation = spend.reserve(spec, ping) if spend is not None else None
+    except (SpendRefusedError, LedgerUnavailableError) as exc:
+        raise ProviderError(Outcome.BUDGET_EXCEEDED, f"no probe: {exc}") from exc
+    billed, unknown = None, True
+    try:
+        billed, unknown = await asyncio.wait_for(provider.generate(ping), budget), False
+    except ProviderError as exc:
+        billed, unknown = exc.billed, exc.bill_unknown
+        raise
+    finally:
+        if spend is not None and reservation is not None:
+            spend.settle(reservation, billed, unknown)
 
 
 def _store(settings: Settings) -> ProviderStateStore:
