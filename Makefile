@@ -64,7 +64,7 @@ openapi: setup  ## regenerate the checked-in OpenAPI documents (openapi/<functio
 	$(BIN)/python -m scripts.openapi --write
 
 bench: setup  ## benchmarks under bench/
-	@for script in bench/*.py; do name=$$(basename $$script .py); [ "$$name" = __init__ ] && continue; echo "== bench.$$name"; $(BIN)/python -m bench.$$name || exit 1; done
+	@for script in bench/*.py; do name=$$(basename $$script .py); case $$name in _*) continue;; esac; echo "== bench.$$name"; $(BIN)/python -m bench.$$name || exit 1; done
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

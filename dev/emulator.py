@@ -54,10 +54,12 @@ FAULT_KINDS: Final = frozenset(
         "bad_json",
         "reset",
         "body",
+        "raw",
+        "overbill",
     }
 )
 # Kinds that shape a model answer: they only match generation calls (not probes or /health).
-_CONTENT_KINDS: Final = frozenset({"empty", "blocked", "bad_json", "body"})
+_CONTENT_KINDS: Final = frozenset({"empty", "blocked", "bad_json", "body", "raw", "overbill"})
 _SECRET_HEADERS: Final = frozenset(
     {
         "authorization",
@@ -132,6 +134,7 @@ class Fault:
     times: int | None = None
     model: str | None = None
     body: str | None = None
+    tokens: int | None = None
 
     def __post_init__(self) -> None:
         if self.provider not in PROVIDERS:
@@ -144,8 +147,10 @@ class Fault:
             raise ValueError("delay_s must be >= 0")
         if self.times is not None and self.times < 1:
             raise ValueError("times must be >= 1 (or None for 'until reset')")
-        if self.kind == "body" and self.body is None:
-            raise ValueError("kind 'body' needs body=")
+        if self.kind in ("body", "raw") and self.body is None:
+            raise ValueError(f"kind {self.kind!r} needs body=")
+        if self.kind == "overbill" and (self.tokens is None or self.tokens < 0):
+            raise ValueError("kind 'overbill' needs tokens= (the output tokens the answer bills)")
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Fault:
@@ -159,6 +164,7 @@ class Fault:
             "times",
             "model",
             "body",
+            "tokens",
         }
         if unknown:
             raise ValueError(f"unknown fault fields: {sorted(unknown)}")
@@ -174,6 +180,7 @@ class Fault:
             times=None if times is None else int(times),
             model=None if data.get("model") is None else str(data["model"]),
             body=None if data.get("body") is None else str(data["body"]),
+            tokens=None if data.get("tokens") is None else int(data["tokens"]),
         )
 
     def matches(self, provider: str, model: str | None, generation: bool) -> bool:
@@ -743,6 +750,9 @@ class _Handler(BaseHTTPRequestHandler):
         if fault.kind == "malformed":
             self._send(200, raw=_MALFORMED_BODY, content_type="text/html")
             raise _Handled
+        if fault.kind == "raw" and generation:  # a 200 in whatever shape the test gives, verbatim
+            self._send(200, raw=(fault.body or "").encode())
+            raise _Handled
         return fault
 
     def _call(
@@ -876,6 +886,9 @@ class _Handler(BaseHTTPRequestHandler):
             "candidatesTokenCount": out_tokens,
             "totalTokenCount": prompt_tokens + out_tokens,
         }
+        if fault is not None and fault.kind == "overbill":  # billed thinking, as Gemini 2.5 bills it
+            thoughts = max(0, (fault.tokens or 0) - out_tokens)
+            usage.update(thoughtsTokenCount=thoughts, totalTokenCount=prompt_tokens + out_tokens + thoughts)
         if action == "streamGenerateContent":
             self._send_sse(self._gemini_chunks(text, model, usage))
             return
@@ -977,6 +990,8 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             text, finish = _answer_text(gen, fault), "stop"
         out_tokens = _tokens(text) if text else 0
+        if fault is not None and fault.kind == "overbill":
+            out_tokens = fault.tokens or 0
         usage = {
             "prompt_tokens": prompt_tokens,
             "completion_tokens": out_tokens,
@@ -1050,7 +1065,7 @@ class _Handler(BaseHTTPRequestHandler):
             {
                 "generated_text": text,
                 "input_tokens": _tokens(prompt),
-                "output_tokens": _tokens(text),
+                "output_tokens": fault.tokens if fault is not None and fault.kind == "overbill" else _tokens(text),
             },
         )
 
@@ -1185,11 +1200,14 @@ class ProviderEmulator:
         times: int | None = None,
         model: str | None = None,
         body: str | None = None,
+        tokens: int | None = None,
     ) -> None:
         """Make matching calls fail.
 
         provider: "gemini", "huggingface", "slm" or "*". kind: status | delay | hang | malformed |
-        empty | blocked | bad_json | reset | body. ``delay_s`` is slept before any kind is applied.
+        empty | blocked | bad_json | reset | body | raw | overbill. ``delay_s`` is slept before any kind is applied.
+        ``body``: the model's text (body), or the whole 200 answer verbatim (raw, any shape). ``tokens``: overbill
+        answers normally but bills this many output tokens (Gemini: as thinking tokens).
         ``times``: only the next N matching calls (None: until reset). ``model``: only that model.
         Faults are tried in registration order; the first match wins. Answer-shaping kinds
         (empty, blocked, bad_json, body) only match generation calls, not probes.
@@ -1204,6 +1222,7 @@ class ProviderEmulator:
                 times=times,
                 model=model,
                 body=body,
+                tokens=tokens,
             )
         )
 

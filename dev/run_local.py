@@ -18,6 +18,7 @@ import signal
 import threading
 from types import FrameType
 
+from dev.aws_faults import AwsFaultInjector
 from dev.aws_stack import provision, start_moto_server
 from dev.emulator import ProviderEmulator
 from dev.local_api import LocalApi
@@ -61,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     for key, value in AWS_DUMMY.items():
         os.environ.setdefault(key, value)
     moto_server, moto_url = start_moto_server()
-    os.environ["AWS_ENDPOINT_URL"] = moto_url
+    injector = AwsFaultInjector(moto_url).start()  # transparent until told to fail (docs/aws-faults.md)
+    os.environ["AWS_ENDPOINT_URL"] = injector.url
     emulator = ProviderEmulator(host="127.0.0.1").start()
     api: LocalApi | None = None
     ws: LocalWebSocketApi | None = None
@@ -102,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         api.add_control("stack", lambda method, rest: (200, stack))  # for `make invoke` (dev/invoke.py)
         emulated = sorted({"gemini", "huggingface", "slm"} - set(setup.real_providers))
         print(f"AI gateway running on {api.url}  (AWS: moto at {moto_url}; provider emulator at {emulator.url})")
+        print(f"AWS fault injector (throttling, conflicts, capacity) at {injector.url}/__aws_faults/")
         print(f"real providers: {', '.join(setup.real_providers) or 'none'}; emulated: {', '.join(emulated)}")
         print(f"WebSocket API on {ws.url} (API key: {api_key}); playground at {api.url}/playground")
         port = "" if args.port == 3000 else f" PORT={args.port}"
@@ -133,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         if api is not None:
             api.stop()
         emulator.stop()
+        injector.stop()
         moto_server.stop()
     return 0
 

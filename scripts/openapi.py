@@ -87,7 +87,7 @@ def _error_statuses() -> dict[int, list[str]]:
         errors.InvalidRequestError, errors.PayloadTooLargeError, errors.JobNotFoundError,
         errors.BodyEncodingError, errors.UnsupportedMediaTypeError,
         errors.SpendCapReachedError, errors.AllProvidersFailedError, errors.NoProviderConfiguredError,
-        errors.ProvidersUnavailableError, errors.DeadlineExceededError,
+        errors.ProvidersUnavailableError, errors.DeadlineExceededError, errors.StoreUnavailableError,
     ):  # fmt: skip
         by_status.setdefault(error.status_code, []).append(error.code)
     return by_status
@@ -106,7 +106,8 @@ _DESCRIPTIONS = {
     422: "Invalid input; `details` names each field at fault",
     429: "The daily spend cap holds back every provider that could answer",
     502: "Every provider failed; `details.attempts` lists the attempts",
-    503: "No provider is configured, or every circuit is open",
+    503: "No provider is configured, every circuit is open or the spend ledger cannot be written; or a store the "
+    "request needs is unavailable (send it again)",
     504: "The request's deadline ran out; `details.attempts` lists the attempts so far",
 }
 
@@ -122,10 +123,13 @@ def _statuses_for(route: APIRoute) -> list[int]:
         statuses.extend((400, 413, 415))
     if route.dependant.path_params:
         statuses.append(404)
+        statuses.append(503)  # the store it reads from is unavailable
+    if route.status_code == 202:
+        statuses.append(503)  # the accepted work could not be stored or queued
     model = route.response_model
     if isinstance(model, type) and issubclass(model, ProviderAnswer):
         statuses.extend(_CHAIN_STATUSES)
-    return sorted(statuses)
+    return sorted(set(statuses))
 
 
 def document(app: FastAPI) -> dict[str, Any]:

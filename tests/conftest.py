@@ -91,7 +91,9 @@ class Gateway:
 
 # Fixtures that start a server (the provider emulator, moto) or stand AWS in for a test: a test that uses one is an
 # integration test (`make integration`); the others are unit tests (`make unit`).
-INTEGRATION_FIXTURES = frozenset({"aws", "gateway", "emulator", "atomic_dynamodb", "mocked_aws"})
+INTEGRATION_FIXTURES = frozenset(
+    {"aws", "gateway", "emulator", "atomic_dynamodb", "mocked_aws", "faulty_aws", "faulty_gateway"}
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

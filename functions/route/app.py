@@ -13,6 +13,7 @@ with loading("route app"):
 
     from gateway.endpoints import route, route_jobs
     from gateway.http.app import Context, create_app
+    from gateway.http.events import batch_of
     from gateway.http.lambda_entry import lambda_entry
 
     app = create_app("route", "Answer a prompt: the small model first when it fits, then Gemini, then Hugging Face.")
@@ -38,6 +39,8 @@ with loading("route app"):
     def on_event(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         """A batch of route jobs from SQS (imported here: the HTTP path never needs batch processing)."""
         from gateway.endpoints.route_job_queue import handle_batch
+
+        batch_of(event, "aws:sqs")  # anything else is a ValueError naming what it is
 
         return handle_batch(event, context)
 

@@ -7,12 +7,12 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from gateway.http.events import batch_of
 from gateway.http.lambda_entry import event_entry
 
 
 def on_event(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    records = event.get("Records") or [{}]
-    if records[0].get("eventSource") == "aws:dynamodb":  # one event source per batch
+    if batch_of(event, "aws:dynamodb", "aws:sqs") == "aws:dynamodb":  # one event source per batch
         from gateway.endpoints.interactions_stream import handle_interactions_batch  # each path imports its own
 
         return handle_interactions_batch(event, context)

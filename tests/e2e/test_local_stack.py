@@ -112,6 +112,25 @@ def test_a_fault_told_to_the_emulator_shows_as_a_fallback(local_stack: LocalStac
     assert body["provider"] != "slm"
 
 
+def test_a_fault_told_to_the_aws_fault_injector_reaches_the_client(local_stack: LocalStack) -> None:
+    injector = re.search(r"AWS fault injector .* at (http://\S+?)/__aws_faults/", local_stack.banner)
+    assert injector, local_stack.banner
+    faults = f"{injector.group(1)}/__aws_faults/faults"
+    with httpx.Client(timeout=30) as client:
+        # Given DynamoDB throttling every write to the jobs table
+        fault = {"service": "dynamodb", "operation": "PutItem", "table": "JobsTable", "error": "throttle"}
+        client.post(faults, json=fault).raise_for_status()
+        try:
+            posted = client.post(f"{local_stack.url}/v1/jobs", json={"user_id": "e2e", "prompt": "Say hello"})
+        finally:
+            client.delete(faults).raise_for_status()
+        stats = client.get(f"{injector.group(1)}/__aws_faults/stats").json()["stats"]
+    # Then the client is told the job could not be stored (and to send it again), not a bare 500
+    assert posted.status_code == 503
+    assert posted.json()["error"]["code"] == "store_unavailable"
+    assert stats["injected:PutItem"] >= 1
+
+
 def test_errors_over_http_keep_the_error_shape(local_stack: LocalStack) -> None:
     with httpx.Client(base_url=local_stack.url, timeout=30) as client:
         invalid = client.post("/v1/route", content=b"{}", headers={"Content-Type": "application/json"})

@@ -138,3 +138,20 @@ def test_the_readme_table_names_every_endpoint_of_the_template() -> None:
     )
     # Then each route has a row
     assert missing == []
+
+
+def test_the_architecture_page_lists_every_module_of_each_room() -> None:
+    # Given each room's modules, and the page's table of rooms
+    rows = {
+        match.group(1): match.group(0)
+        for match in re.finditer(r"^\| `(\w+)/?` \|.*$", (REPO_ROOT / "docs" / "architecture.md").read_text(), re.M)
+    }
+    unlisted = {}
+    for room in sorted(p for p in GATEWAY_DIR.iterdir() if (p / "__init__.py").is_file()):
+        modules = sorted(m.stem for m in room.glob("*.py") if m.stem != "__init__")
+        # When the room's row is read
+        missing = [m for m in modules if f"`{m}`" not in rows.get(room.name, "")]
+        if missing:
+            unlisted[room.name] = missing
+    # Then it names every module
+    assert unlisted == {}

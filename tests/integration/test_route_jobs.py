@@ -165,7 +165,8 @@ def test_no_message_is_lost(gateway: Gateway) -> None:
     # Given good jobs, a duplicate and poison messages of every kind
     prompts = [f"Question number {n}: what is {n} squared?" for n in range(5)]
     jobs = [_queued(gateway, prompt) for prompt in prompts]
-    _send(gateway, {"job_id": jobs[0], "user_id": "user-123", "prompt": prompts[0]})  # a duplicate delivery
+    duplicate = {"job_id": jobs[0], "user_id": "user-123", "prompt": prompts[0], "language": "en"}
+    _send(gateway, duplicate)  # a duplicate delivery: the same message again
     _send(gateway, "{not json")
     _send(gateway, json.dumps(["not", "an", "object"]))
     _send(gateway, {"job_id": "no-user", "prompt": "Who am I?"})

@@ -7,7 +7,6 @@ the moto DynamoDB table provisioned from the template.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -21,6 +20,7 @@ from gateway.resilience.breaker import Admission, BreakerBoard, BreakerConfig
 from gateway.resilience.spend import Reservation, SpendGuard, SpendRefusedError, worst_case_cost
 from gateway.stores.breakers import BreakerStore
 from gateway.stores.spend_ledger import SpendLedgerStore
+from tests.clocks import ManualClock
 
 INSTANCES = 16
 GEMINI = ProviderSpec("gemini", "gemini-2.5-flash", "http://127.0.0.1:1", 1000, "key", configured=True)
@@ -52,8 +52,8 @@ class CountingStore(BreakerStore):
             CountingStore.opened += won
         return won
 
-    def take_probe_lease(self, key: str, now: float, lease_s: float) -> bool:
-        won = super().take_probe_lease(key, now, lease_s)
+    def take_probe_lease(self, key: str, now: float, lease_s: float, token: str) -> bool:
+        won = super().take_probe_lease(key, now, lease_s, token)
         with self._lock:
             CountingStore.leases += won
         return won
@@ -61,8 +61,13 @@ class CountingStore(BreakerStore):
 
 def test_the_breaker_opens_once_and_probes_once(aws: StackResources) -> None:
     CountingStore.opened = CountingStore.leases = 0
-    config = BreakerConfig(failure_threshold=5, cooldown_s=1.0, cache_s=0)
-    boards = [BreakerBoard(CountingStore(aws.state_table), config) for _ in range(INSTANCES)]
+    # A clock the test moves: the cool-down passes when the test says so, not when a loaded machine is slow
+    clock = ManualClock()
+    config = BreakerConfig(failure_threshold=5, cooldown_s=30.0, cache_s=0, flush_s=0)
+    boards = [
+        BreakerBoard(CountingStore(aws.state_table), config, clock=clock.wall, monotonic=clock.monotonic)
+        for _ in range(INSTANCES)
+    ]
 
     # Given 16 instances that each see Gemini fail at the same moment (3 failures each)
     def fail(i: int) -> None:
@@ -77,7 +82,7 @@ def test_the_breaker_opens_once_and_probes_once(aws: StackResources) -> None:
     assert {board.admit(GEMINI) for board in boards} == {Admission.REJECT}
 
     # When the cool-down has passed and all 16 ask at once
-    time.sleep(1.05)
+    clock.advance(31)
     for board in boards:
         board.load([GEMINI])
     admissions = all_at_once(lambda i: boards[i].admit(GEMINI))
@@ -111,9 +116,12 @@ def test_concurrent_requests_never_overshoot_the_spend_cap(aws: StackResources) 
     admitted = [r for r in reservations if r is not None]
     assert len(admitted) == 5
     assert guards[0].today(["all"])["all"]["committed_usd"] <= worst * 5.5
-    # And when they settle with their real (smaller) cost, the ledger holds exactly what was spent
-    for reservation in admitted:
-        guards[0].settle(reservation, Generation("ok", input_tokens=100, output_tokens=200))
+    # And when they settle with their real (smaller) cost and give their leases back, the ledger holds exactly
+    # what was spent
+    for guard, reservation in zip(guards, reservations, strict=True):
+        if reservation is not None:
+            guard.settle(reservation, Generation("ok", input_tokens=100, output_tokens=200))
+        guard.release()
     totals = guards[0].today(["all"])["all"]
     real = cost_usd(GEMINI.model, 100, 200) or 0.0
     assert totals["spent_usd"] == pytest.approx(real * 5)
@@ -122,7 +130,7 @@ def test_concurrent_requests_never_overshoot_the_spend_cap(aws: StackResources) 
 
 def test_a_few_failures_among_many_successes_do_not_open_the_circuit(aws: StackResources) -> None:
     # Given a busy, mostly healthy provider: a failure, then 20 successes, then 5 more failures
-    config = BreakerConfig(failure_threshold=5, failure_rate=0.5, min_requests=10, cache_s=0)
+    config = BreakerConfig(failure_threshold=5, failure_rate=0.5, min_requests=10, cache_s=0, flush_s=0)
     board = BreakerBoard(BreakerStore(aws.state_table), config)
     board.load([GEMINI])
     board.on_failure(GEMINI, Outcome.SERVER_ERROR, "HTTP 500", None, Admission.ALLOW)

@@ -55,6 +55,7 @@ def test_spend_is_settled_from_the_providers_usage_and_shown_in_status(
     gateway: Gateway, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a generous cap and Gemini answering
+    monkeypatch.setenv("SPEND_LEASE_SECONDS", "0")  # each request gives its lease back: the ledger is exact at once
     monkeypatch.setenv("SLM_MODE", "local")
     monkeypatch.setenv("AI_DAILY_COST_LIMIT", "5")
     answers = [gateway.call("route", _route_event()).body for _ in range(3)]
@@ -67,6 +68,7 @@ def test_spend_is_settled_from_the_providers_usage_and_shown_in_status(
 
 def test_a_blocked_answer_is_billed_and_so_is_the_fallback(gateway: Gateway, monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a cap, and Gemini blocking the prompt (its answer still bills the prompt's tokens)
+    monkeypatch.setenv("SPEND_LEASE_SECONDS", "0")  # each request gives its lease back: the ledger is exact at once
     monkeypatch.setenv("SLM_MODE", "local")
     monkeypatch.setenv("AI_DAILY_COST_LIMIT", "5")
     gateway.emulator.fail("gemini", "blocked", times=1)
@@ -89,12 +91,14 @@ def test_a_blocked_answer_is_billed_and_so_is_the_fallback(gateway: Gateway, mon
 def test_a_timed_out_attempt_stays_billed_at_its_worst_case(gateway: Gateway, monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a cap, two attempts per provider, and Gemini timing out once before it answers (the provider may
     # well finish and bill the call it never answered)
+    monkeypatch.setenv("SPEND_LEASE_SECONDS", "0")  # each request gives its lease back: the ledger is exact at once
     monkeypatch.setenv("SLM_MODE", "local")
     monkeypatch.setenv("AI_DAILY_COST_LIMIT", "5")
     monkeypatch.setenv("RETRY_MAX_ATTEMPTS", "2")
     monkeypatch.setenv("RETRY_BASE_DELAY_MS", "1")
-    monkeypatch.setenv("PROVIDER_TIMEOUT_MS", "1000")
-    gateway.emulator.fail("gemini", "delay", delay_s=3.0, times=1)
+    # (2.5 s: the retry's answer must come within it, even on a loaded machine; the first attempt waits for it)
+    monkeypatch.setenv("PROVIDER_TIMEOUT_MS", "2500")
+    gateway.emulator.fail("gemini", "delay", delay_s=6.0, times=1)
     # When a prompt is routed
     answer = gateway.call("route", _route_event()).body
     assert [(a["provider"], a["outcome"]) for a in answer["attempts"]] == [("gemini", "timeout"), ("gemini", "ok")]

@@ -17,6 +17,7 @@ class ModelInfo(BaseModel):
     output_per_million: float = Field(ge=0)
     context_window: int = Field(gt=0)
     structured_output: bool
+    thinking_budget: int | None = Field(None, ge=0, description="the thinking tokens the model is allowed (and told)")
 
 
 class Catalogue(BaseModel):

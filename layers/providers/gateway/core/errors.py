@@ -85,10 +85,19 @@ class SpendCapReachedError(GatewayError):
 
 
 class ProvidersUnavailableError(GatewayError):
-    """Every provider in the chain is skipped (circuit open, or held back by the spend cap)."""
+    """Every provider in the chain is skipped (circuit open, held back by the spend cap, or the spend ledger could not
+    be written to check the cap)."""
 
     status_code = 503
     code = "providers_unavailable"
+
+
+class StoreUnavailableError(GatewayError):
+    """A store the request cannot do without (the job store, the job queue) could not be reached: nothing was done,
+    and the same request can be sent again."""
+
+    status_code = 503
+    code = "store_unavailable"
 
 
 def short(text: object, limit: int = 200) -> str:

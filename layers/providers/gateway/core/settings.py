@@ -62,7 +62,13 @@ class GatewaySettings(BaseSettings):
     breaker_window_s: int = Field(60, ge=1, alias="BREAKER_WINDOW_SECONDS")
     breaker_cooldown_s: int = Field(30, ge=1, alias="BREAKER_COOLDOWN_SECONDS")
     breaker_cache_ms: int = Field(1000, ge=0, le=1000, alias="BREAKER_CACHE_MS")
+    breaker_flush_ms: int = Field(500, ge=0, le=1000, alias="BREAKER_FLUSH_MS")  # an instance's writes per breaker
     daily_cost_limit: float | None = Field(None, ge=0, allow_inf_nan=False, alias="AI_DAILY_COST_LIMIT")
+    # Budget leases: how long an instance keeps a slice of a cap, how many worst cases it holds, which share of the
+    # room left it takes at most (docs/resilience.md: the price of leases).
+    spend_lease_s: int = Field(60, ge=0, le=3600, alias="SPEND_LEASE_SECONDS")
+    spend_lease_calls: int = Field(20, ge=1, le=1000, alias="SPEND_LEASE_CALLS")
+    spend_lease_split: int = Field(16, ge=1, le=10000, alias="SPEND_LEASE_SPLIT")
     # Routing and the queues. Only hashable values: Settings is an lru_cache key.
     ai_primary_provider: Literal["gemini", "vllm"] = Field("gemini", alias="AI_PRIMARY_PROVIDER")
     ai_use_vllm_backup: bool = Field(True, alias="AI_USE_VLLM_BACKUP")

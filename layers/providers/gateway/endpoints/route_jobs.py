@@ -3,6 +3,7 @@ the queue by `gateway.endpoints.route_job_queue`."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from typing import Any, Literal
 
@@ -11,9 +12,9 @@ from pydantic import BaseModel, Field
 
 from gateway.config.context import RequestContext
 from gateway.config.settings import Settings, get_settings
-from gateway.core.errors import ConfigurationError, JobNotFoundError
+from gateway.core.errors import ConfigurationError, JobNotFoundError, StoreUnavailableError
 from gateway.endpoints import route
-from gateway.observability import metrics
+from gateway.observability import logger, metrics
 from gateway.stores.jobs import JobStore
 from gateway.stores.queues import QueueSender
 
@@ -46,19 +47,33 @@ def enqueue(request: route.RouteRequest, ctx: RequestContext) -> JobAccepted:
         raise ConfigurationError("ROUTE_JOBS_QUEUE_URL is not set: jobs cannot be queued")
     job_id = str(uuid.uuid4())
     jobs = jobs_store(ctx.settings)
-    jobs.put_queued(job_id, ctx.request_id)
+    try:
+        jobs.put_queued(job_id, ctx.request_id)
+    except Exception as exc:
+        raise _unavailable("the job store", exc) from exc
     try:
         QueueSender(ctx.settings.route_jobs_queue_url).send({"job_id": job_id, **request.model_dump(exclude_none=True)})
-    except Exception:
-        jobs.record_failure(job_id, "the job could not be queued", final=True)
-        raise
+    except Exception as exc:
+        with contextlib.suppress(Exception):  # best effort: the client is told the job was not queued either way
+            jobs.record_failure(job_id, "the job could not be queued", final=True)
+        raise _unavailable("the job queue", exc) from exc
     metrics.add_metric(name="JobsQueued", unit=MetricUnit.Count, value=1)
     return JobAccepted(job_id=job_id, status_url=f"/v1/jobs/{job_id}")
 
 
 def get_job(job_id: str) -> JobOut:
     """`GET /v1/jobs/{job_id}`: the job's status, and its answer once done."""
-    job = jobs_store(get_settings()).get(job_id)
+    try:
+        job = jobs_store(get_settings()).get(job_id)
+    except ConfigurationError:
+        raise
+    except Exception as exc:
+        raise _unavailable("the job store", exc) from exc
     if job is None:
         raise JobNotFoundError(f"no job {job_id!r} (unknown, or past its retention)")
     return JobOut.model_validate(job)
+
+
+def _unavailable(what: str, exc: Exception) -> StoreUnavailableError:
+    logger.error(f"{what} is unavailable", extra={"error": f"{type(exc).__name__}: {exc}"})
+    return StoreUnavailableError(f"{what} is unavailable right now ({type(exc).__name__}); send the request again")

@@ -14,14 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from gateway.analysis.redaction import scrub
 from gateway.config.keys import load_provider_keys
 from gateway.config.settings import Settings, get_settings
-from gateway.core import runtime
+from gateway.core import clock, runtime
 from gateway.core.errors import ConfigurationError, InvalidRequestError, short
 from gateway.observability import logger, metrics
 from gateway.providers import registry
-from gateway.providers.base import Outcome, ProviderError, ProviderKeys, ProviderSpec
+from gateway.providers.base import GenerationRequest, Outcome, Provider, ProviderError, ProviderKeys, ProviderSpec
 from gateway.resilience.breaker import Admission, BreakerBoard
-from gateway.resilience.guards import resilience_for
-from gateway.resilience.spend import ALL
+from gateway.resilience.guards import Resilience, resilience_for
+from gateway.resilience.spend import ALL, LedgerUnavailableError, SpendGuard, SpendRefusedError
 from gateway.resilience.spend_report import publish_spend
 from gateway.stores.provider_state import ProbeRecord, ProviderStateStore, now_s
 
@@ -79,7 +79,8 @@ def reset_circuit_by_admin(body: CircuitReset) -> Circuit:
 def on_schedule(event: dict[str, Any], context: LambdaContext | None = None) -> dict[str, Any]:
     """An EventBridge schedule: probe every configured provider, record the outcomes, report today's spend."""
     if event.get("detail-type") != "Scheduled Event":
-        raise ValueError(f"unexpected event: {event.get('detail-type') or sorted(event)[:5]}")
+        kind = event.get("detail-type") or ", ".join(sorted(str(key) for key in event)[:5]) or "an empty event"
+        raise ValueError(f"the status function answers API Gateway events and EventBridge schedules, not {kind!r}")
     settings = get_settings()
     records = runtime.run(probe_all(settings, load_provider_keys(settings)))
     metrics.add_metric(name="ProvidersProbed", unit=MetricUnit.Count, value=len(records))
@@ -125,7 +126,7 @@ def provider_status(settings: Settings, keys: ProviderKeys) -> StatusResponse:
 def _circuit(board: BreakerBoard, spec: ProviderSpec) -> Circuit:
     record = board.state(spec)
     state = record.state
-    if state == "open" and record.open_until <= time.time():
+    if state == "open" and record.open_until <= clock.wall():
         state = "half_open"
     return Circuit(
         state=state,
@@ -150,38 +151,75 @@ def reset_circuit(settings: Settings, keys: ProviderKeys, provider: str, model: 
 
 
 async def probe_all(settings: Settings, keys: ProviderKeys, timeout_s: float = 10.0) -> list[ProbeRecord]:
-    """Probe every configured provider at once and record each outcome in the shared state."""
+    """Probe every configured provider at once and record each outcome in the shared state.
+
+    A probe feeds the provider's circuit like any call. An open circuit is closed only through its half-open lease,
+    by a probe that exercises generation (one token), never by the cheap health check alone.
+    """
     specs = [spec for spec in registry.all_specs(settings, keys) if spec.configured]
-    records = await asyncio.gather(*(_probe(spec, timeout_s, keys) for spec in specs))
+    guards = resilience_for(settings)
+    board = guards.breakers
+    if board is not None:
+        board.load(specs)
+    records = await asyncio.gather(*(_probe(spec, timeout_s, keys, guards) for spec in specs))
     if settings.state_table:
         store = _store(settings)
         for record in records:
             store.record_probe(record)
-    board = resilience_for(settings).breakers
-    if board is not None:  # the probes feed the same circuits as the requests
-        board.load(specs)
-        for spec, probe in zip(specs, records, strict=True):
-            if probe.outcome == Outcome.OK:
-                board.on_success(spec, Admission.PROBE if board.state(spec).state == "open" else Admission.ALLOW)
-            else:
-                board.on_failure(spec, Outcome(probe.outcome), probe.error or "", None, Admission.ALLOW)
+    if board is not None:
+        board.flush(everything=True)  # the probe's counts now: the schedule runs only every few minutes
+    if guards.spend is not None:
+        guards.spend.release(everything=False)
     return list(records)
 
 
-async def _probe(spec: ProviderSpec, timeout_s: float, keys: ProviderKeys) -> ProbeRecord:
+async def _probe(spec: ProviderSpec, timeout_s: float, keys: ProviderKeys, guards: Resilience) -> ProbeRecord:
+    """The provider's health check; or, when its circuit is open and this probe takes the lease, a generation."""
+    board = guards.breakers
+    admission = Admission.ALLOW
+    if board is not None and board.state(spec).state == "open":
+        admission = board.admit(spec)
+    provider = registry.get_provider(spec)
     started = time.perf_counter()
     outcome, error = Outcome.OK, None
     try:
-        await asyncio.wait_for(registry.get_provider(spec).probe(), timeout=min(timeout_s, spec.timeout_ms / 1000))
+        budget = min(timeout_s, spec.timeout_ms / 1000)
+        if admission is Admission.PROBE:
+            await _generation_probe(spec, provider, guards.spend, budget)
+        else:
+            await asyncio.wait_for(provider.probe(), timeout=budget)
     except TimeoutError:
         outcome, error = Outcome.TIMEOUT, "no answer in time"
     except ProviderError as exc:
         outcome, error = exc.outcome, scrub(short(exc.message), keys.values())
     latency_ms = round((time.perf_counter() - started) * 1000, 2)
+    if board is not None and admission is not Admission.REJECT:
+        if outcome is Outcome.OK:
+            board.on_success(spec, admission)
+        else:
+            board.on_failure(spec, outcome, error or "", None, admission)
     return ProbeRecord(
         provider=spec.name, model=spec.model, outcome=outcome.value, latency_ms=latency_ms,
         probed_at=now_s(), error=error,
     )  # fmt: skip
+
+
+async def _generation_probe(spec: ProviderSpec, provider: Provider, spend: SpendGuard | None, budget: float) -> None:
+    """A one-token generation, under the spend cap like any paid call (reserved, then settled)."""
+    ping = GenerationRequest("ping", max_output_tokens=1)
+    try:
+        reservation = spend.reserve(spec, ping) if spend is not None else None
+    except (SpendRefusedError, LedgerUnavailableError) as exc:
+        raise ProviderError(Outcome.BUDGET_EXCEEDED, f"no probe: {exc}") from exc
+    billed, unknown = None, True
+    try:
+        billed, unknown = await asyncio.wait_for(provider.generate(ping), budget), False
+    except ProviderError as exc:
+        billed, unknown = exc.billed, exc.bill_unknown
+        raise
+    finally:
+        if spend is not None and reservation is not None:
+            spend.settle(reservation, billed, unknown)
 
 
 def _store(settings: Settings) -> ProviderStateStore:

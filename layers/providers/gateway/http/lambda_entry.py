@@ -1,8 +1,9 @@
 """The Lambda entry of every function: Powertools' logger and metrics around Mangum for API Gateway events, and
 a function's own handler for its other events (a queue, a stream, a schedule).
 
-FastAPI and Mangum are not imported here at load: a function that serves no HTTP (`event_entry`) never pays
-for them."""
+An event that is not a JSON object is refused with a one-line ValueError; one that looks like API Gateway's but
+cannot be served is answered 400 in the error shape (`gateway.http.events`). FastAPI and Mangum are not imported
+here at load: a function that serves no HTTP (`event_entry`) never pays for them."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from gateway.core.runtime import event_loop
+from gateway.http.events import api_event_problem, bad_event_response, describe, looks_like_api, require_object
 from gateway.observability import logger, metrics
 
 if TYPE_CHECKING:
@@ -32,13 +34,17 @@ def lambda_entry(app: FastAPI, on_event: LambdaHandler | None = None) -> LambdaH
     @metrics.log_metrics(capture_cold_start_metric=True)
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         event_loop()
-        if "httpMethod" not in event and "requestContext" not in event:
+        if not looks_like_api(event):
             if on_event is None:
-                raise ValueError("this function only answers API Gateway events")
+                raise ValueError(f"this function only answers API Gateway events, not {describe(event)}")
             return on_event(event, context)
+        problem = api_event_problem(event)
+        if problem is not None:
+            logger.warning("invalid API Gateway event", extra={"problem": problem})
+            return bad_event_response(event, problem)
         return dict(asgi(event, cast(Any, context)))  # two LambdaContext protocols, one object
 
-    return cast(LambdaHandler, handler)
+    return _objects_only(handler)
 
 
 def event_entry(on_event: LambdaHandler) -> LambdaHandler:
@@ -49,4 +55,13 @@ def event_entry(on_event: LambdaHandler) -> LambdaHandler:
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return on_event(event, context)
 
-    return cast(LambdaHandler, handler)
+    return _objects_only(handler)
+
+
+def _objects_only(handler: Callable[..., dict[str, Any]]) -> LambdaHandler:
+    """Refuse an event that is not a JSON object before Powertools reads it (its decorators call `.get` on it)."""
+
+    def entry(event: Any, context: LambdaContext) -> dict[str, Any]:
+        return handler(require_object(event), context)
+
+    return entry

@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
+from gateway.core.errors import short
+
 
 class Outcome(StrEnum):
     """What one attempt at one provider came to; each is reported as-is in `attempts`."""
@@ -35,6 +37,7 @@ class Outcome(StrEnum):
     SKIPPED_DEADLINE = "skipped_deadline"
     CIRCUIT_OPEN = "circuit_open"
     BUDGET_EXCEEDED = "budget_exceeded"
+    LEDGER_UNAVAILABLE = "ledger_unavailable"  # the spend ledger could not be written: the cap could not be checked
 
 
 @dataclass(frozen=True)
@@ -51,11 +54,13 @@ class GenerationRequest:
 
 @dataclass(frozen=True)
 class Generation:
-    """A provider's answer with its own usage figures."""
+    """A provider's answer with its own usage figures (`usage_reported` False: it gave none that could be read, so
+    the call is settled at its reservation)."""
 
     text: str
     input_tokens: int
     output_tokens: int
+    usage_reported: bool = True
 
 
 @dataclass
@@ -67,6 +72,7 @@ class ProviderError(Exception):
     status: int | None = None
     retry_after_s: float | None = field(default=None)
     billed: Generation | None = None  # the usage of an answer that came but is refused (blocked, empty): it costs
+    bill_unknown: bool = False  # an answer came (and may be billed) but its usage could not be read
 
     def __str__(self) -> str:
         return f"{self.outcome}: {self.message}"
@@ -184,6 +190,36 @@ def outcome_for_transport_error(exc: BaseException) -> Outcome | None:
     if "DecodingError" in names or isinstance(exc, ValueError):
         return Outcome.MALFORMED_RESPONSE
     return None
+
+
+def malformed(message: str, billed: Generation | None) -> ProviderError:
+    """An answer in a shape the provider's documentation does not allow: counted by the breaker as a health failure,
+    and settled from the usage it reports, else (`bill_unknown`) at its reservation."""
+    return ProviderError(Outcome.MALFORMED_RESPONSE, message, billed=billed, bill_unknown=billed is None)
+
+
+def token_count(value: object) -> int | None:
+    """A token count as a provider may send it (a number, or a number in a string); None when it is neither."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int) and value >= 0:
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+# What a response parser raises on a shape it did not expect (a string where an object belongs, a missing key).
+PARSE_ERRORS = (AttributeError, TypeError, KeyError, IndexError, ValueError)
+
+
+def transport_or_unreadable(exc: BaseException) -> ProviderError | None:
+    """A transport failure, or an answer the SDK could not read (its parser raised on the shape: the call may have
+    been billed); None for anything else, which is the gateway's own bug and is re-raised."""
+    outcome = outcome_for_transport_error(exc)
+    if outcome is Outcome.MALFORMED_RESPONSE or (outcome is None and isinstance(exc, PARSE_ERRORS)):
+        return malformed(short(f"the answer could not be read ({type(exc).__name__}: {exc})"), None)
+    return ProviderError(outcome, short(f"{type(exc).__name__}: {exc}")) if outcome is not None else None
 
 
 def parse_retry_after(value: str | None) -> float | None:

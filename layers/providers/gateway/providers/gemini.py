@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
+from gateway.core.catalogue import catalogue
 from gateway.core.errors import short
 from gateway.core.settings import HttpUrlText
 from gateway.providers.base import (
@@ -22,9 +23,10 @@ from gateway.providers.base import (
     ProviderError,
     ProviderInfo,
     ProviderSpec,
+    malformed,
     outcome_for_status,
-    outcome_for_transport_error,
     parse_retry_after,
+    transport_or_unreadable,
 )
 
 if TYPE_CHECKING:
@@ -80,6 +82,9 @@ class GeminiProvider:
             max_output_tokens=request.max_output_tokens,
             temperature=request.temperature,
         )
+        info = catalogue().models.get(self.model)
+        if info is not None and info.thinking_budget is not None:  # the bound the spend reservation assumed
+            config.thinking_config = types.ThinkingConfig(thinking_budget=info.thinking_budget)
         if request.json_schema is not None:
             config.response_mime_type = "application/json"
             config.response_schema = request.json_schema
@@ -87,9 +92,9 @@ class GeminiProvider:
             response = await self._client.aio.models.generate_content(
                 model=self.model, contents=request.prompt, config=config
             )
+            return _to_generation(response)  # read inside the classifier: a wrong shape is malformed_response
         except Exception as exc:  # classified below; anything unknown is re-raised
             raise _classify(exc) from exc
-        return _to_generation(response)
 
     async def probe(self) -> None:
         try:
@@ -141,26 +146,43 @@ def _tls_context() -> ssl.SSLContext:
 
 
 def _to_generation(response: types.GenerateContentResponse) -> Generation:
-    usage = response.usage_metadata
-    billed = Generation(  # a blocked or empty answer is billed too: its usage goes with the error
-        text="",
-        input_tokens=(usage.prompt_token_count or 0) if usage else 0,
-        output_tokens=((usage.candidates_token_count or 0) + (usage.thoughts_token_count or 0)) if usage else 0,
-    )
+    billed = _billed(response.usage_metadata)
+    owed = billed or Generation("", 0, 0, usage_reported=False)  # a blocked or empty answer is billed too
+    unknown = billed is None
     feedback = response.prompt_feedback
     if feedback is not None and feedback.block_reason is not None:
-        raise ProviderError(Outcome.BLOCKED, f"prompt blocked: {_enum_name(feedback.block_reason)}", billed=billed)
+        reason = f"prompt blocked: {_enum_name(feedback.block_reason)}"
+        raise ProviderError(Outcome.BLOCKED, reason, billed=owed, bill_unknown=unknown)
     if not response.candidates:
-        raise ProviderError(Outcome.EMPTY_RESPONSE, "no candidates in the answer", billed=billed)
+        if unknown and response.model_version is None:  # every answer of Gemini's names its model and its usage
+            raise malformed("the answer is not a GenerateContentResponse", None)
+        raise ProviderError(Outcome.EMPTY_RESPONSE, "no candidates in the answer", billed=owed, bill_unknown=unknown)
     candidate = response.candidates[0]
+    if candidate.content is None and candidate.finish_reason is None:
+        # Gemini never sends this; the SDK makes it of a shape it could not read (a string where a list belongs)
+        raise malformed("a candidate with neither content nor a finish reason", billed)
     reason = _enum_name(candidate.finish_reason)
     if reason in _BLOCKING_FINISH_REASONS:
-        raise ProviderError(Outcome.BLOCKED, f"answer blocked: {reason}", billed=billed)
+        raise ProviderError(Outcome.BLOCKED, f"answer blocked: {reason}", billed=owed, bill_unknown=unknown)
     parts = candidate.content.parts if candidate.content and candidate.content.parts else []
     text = "".join(part.text for part in parts if part.text and not part.thought)
     if not text:
-        raise ProviderError(Outcome.EMPTY_RESPONSE, f"candidate has no text (finish reason {reason})", billed=billed)
-    return Generation(text=text, input_tokens=billed.input_tokens, output_tokens=billed.output_tokens)
+        message = f"candidate has no text (finish reason {reason})"
+        raise ProviderError(Outcome.EMPTY_RESPONSE, message, billed=owed, bill_unknown=unknown)
+    return Generation(text=text, input_tokens=owed.input_tokens, output_tokens=owed.output_tokens,
+                      usage_reported=not unknown)  # fmt: skip
+
+
+def _billed(usage: types.GenerateContentResponseUsageMetadata | None) -> Generation | None:
+    """Everything the answer bills: the prompt (tool-use prompts included) as input; the answer and the thinking
+    (billed as output) as output, or the total less the input when that is more. None: no usage reported."""
+    if usage is None or usage.prompt_token_count is None:
+        return None
+    prompt = usage.prompt_token_count + (usage.tool_use_prompt_token_count or 0)
+    output = (usage.candidates_token_count or 0) + (usage.thoughts_token_count or 0)
+    if usage.total_token_count is not None:
+        output = max(output, usage.total_token_count - prompt)
+    return Generation("", prompt, output)
 
 
 def _enum_name(value: Any) -> str:
@@ -181,10 +203,10 @@ def _classify(exc: Exception) -> ProviderError:
             status=exc.code,
             retry_after_s=parse_retry_after(headers.get("retry-after")),
         )
-    outcome = outcome_for_transport_error(exc)
-    if outcome is None:
+    classified = transport_or_unreadable(exc)
+    if classified is None:
         raise exc
-    return ProviderError(outcome, short(f"{type(exc).__name__}: {exc}"))
+    return classified
 
 
 def _spec(settings: GeminiSettings, key: str, timeout_ms: int) -> ProviderSpec:

@@ -20,9 +20,11 @@ from gateway.providers.base import (
     ProviderError,
     ProviderInfo,
     ProviderSpec,
+    malformed,
     outcome_for_status,
-    outcome_for_transport_error,
     parse_retry_after,
+    token_count,
+    transport_or_unreadable,
 )
 
 DEFAULT_HF_BASE_URL = "https://router.huggingface.co"
@@ -93,25 +95,63 @@ class HuggingFaceProvider:
             )
         except Exception as exc:
             raise _classify(exc) from exc
-        usage = output.usage
-        billed = Generation(  # a blocked or empty answer is billed too: its usage goes with the error
-            text="",
-            input_tokens=(usage.prompt_tokens or 0) if usage else 0,
-            output_tokens=(usage.completion_tokens or 0) if usage else 0,
-        )
-        if not output.choices:
-            raise ProviderError(Outcome.EMPTY_RESPONSE, "no choices in the answer", billed=billed)
-        choice = output.choices[0]
-        if choice.finish_reason == "content_filter":
-            raise ProviderError(Outcome.BLOCKED, "answer blocked: content_filter", billed=billed)
-        text = choice.message.content if choice.message else None
-        if not text:
-            message = f"choice has no content (finish reason {choice.finish_reason})"
-            raise ProviderError(Outcome.EMPTY_RESPONSE, message, billed=billed)
-        return Generation(text=text, input_tokens=billed.input_tokens, output_tokens=billed.output_tokens)
+        return read_chat_completion(output)
 
     async def probe(self) -> None:
         await self.generate(GenerationRequest(prompt="ping", max_output_tokens=1))
+
+
+def read_chat_completion(output: Any) -> Generation:
+    """The text and usage of an OpenAI-shaped chat completion, every field checked: huggingface_hub's parser takes
+    whatever JSON comes (a `message` that is a string, `choices` that is a string, counts that are strings), so a
+    shape the API does not allow is a `malformed_response` here, never an exception. Content given as a list of
+    text parts is read as its text."""
+    billed = _usage(getattr(output, "usage", None))
+    owed = billed or Generation("", 0, 0, usage_reported=False)
+    choices = getattr(output, "choices", None)
+    if not isinstance(choices, list):
+        raise malformed(f"choices is {type(choices).__name__}, not a list", billed)
+    if not choices:
+        raise ProviderError(Outcome.EMPTY_RESPONSE, "no choices in the answer", billed=owed, bill_unknown=not billed)
+    choice = choices[0]
+    finish = getattr(choice, "finish_reason", None)
+    if finish == "content_filter":
+        raise ProviderError(Outcome.BLOCKED, "answer blocked: content_filter", billed=owed, bill_unknown=not billed)
+    message = getattr(choice, "message", None)
+    if message is None or isinstance(message, str | list | int | float | bool):
+        raise malformed(f"the choice's message is {type(message).__name__}, not an object", billed)
+    text = _text(getattr(message, "content", None), billed)
+    if not text:
+        message_text = f"choice has no content (finish reason {finish})"
+        raise ProviderError(Outcome.EMPTY_RESPONSE, message_text, billed=owed, bill_unknown=not billed)
+    return Generation(text=text, input_tokens=owed.input_tokens, output_tokens=owed.output_tokens,
+                      usage_reported=billed is not None)  # fmt: skip
+
+
+def _text(content: Any, billed: Generation | None) -> str | None:
+    """A message's content: a string, or a list of parts whose text parts are joined (OpenAI's content parts)."""
+    if content is None or isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        texts = []
+        for part in content:
+            text = part.get("text") if isinstance(part, dict) else part if isinstance(part, str) else None
+            if not isinstance(text, str):
+                raise malformed("a content part has no text", billed)
+            texts.append(text)
+        return "".join(texts)
+    raise malformed(f"the message's content is {type(content).__name__}, not text", billed)
+
+
+def _usage(usage: Any) -> Generation | None:
+    """The billed tokens, when the answer reports them in a shape that can be read (None: it does not)."""
+    if usage is None:
+        return None
+    prompt = token_count(getattr(usage, "prompt_tokens", None))
+    completion = token_count(getattr(usage, "completion_tokens", None))
+    if prompt is None or completion is None:
+        return None
+    return Generation("", prompt, completion)
 
 
 def commit_dataset_file(repo_id: str, token: str, path_in_repo: str, data: bytes, message: str) -> None:
@@ -140,10 +180,10 @@ def _classify(exc: Exception) -> ProviderError:
             status=status,
             retry_after_s=parse_retry_after(exc.response.headers.get("retry-after")),
         )
-    outcome = outcome_for_transport_error(exc)
-    if outcome is None:
+    classified = transport_or_unreadable(exc)
+    if classified is None:
         raise exc
-    return ProviderError(outcome, short(f"{type(exc).__name__}: {exc}"))
+    return classified
 
 
 def _spec(settings: HuggingFaceSettings, key: str, timeout_ms: int) -> ProviderSpec:

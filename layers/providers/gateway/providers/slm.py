@@ -23,6 +23,7 @@ from gateway.providers.base import (
     outcome_for_status,
     outcome_for_transport_error,
     parse_retry_after,
+    token_count,
 )
 
 
@@ -46,8 +47,9 @@ class SlmProvider:
     """`POST {SLM_ENDPOINT_URL}` with `{"prompt", "max_new_tokens", "temperature"}`.
 
     Accepts the common answer shapes: `{"generated_text"}`, `{"text"}` and TGI's
-    `[{"generated_text"}]`, with optional `input_tokens` / `output_tokens`. A refusal is a 400 or
-    422 whose body mentions a block, a content filter or safety.
+    `[{"generated_text"}]` (the text as a string or a list of text parts), with optional `input_tokens` /
+    `output_tokens` (numbers, or numbers in strings; else estimated from the words; it is free either way). A
+    refusal is a 400 or 422 whose body mentions a block, a content filter or safety.
     """
 
     name = "slm"
@@ -92,8 +94,12 @@ class SlmProvider:
         if not isinstance(data, dict):
             raise ProviderError(Outcome.MALFORMED_RESPONSE, "answer is not a JSON object")
         text = data.get("generated_text", data.get("text"))
-        if not isinstance(text, str):
+        if isinstance(text, list) and all(isinstance(p, dict) and isinstance(p.get("text"), str) for p in text):
+            text = "".join(part["text"] for part in text)  # content given as text parts
+        if text is None:
             raise ProviderError(Outcome.EMPTY_RESPONSE, "answer has no generated_text")
+        if not isinstance(text, str):
+            raise ProviderError(Outcome.MALFORMED_RESPONSE, f"generated_text is {type(text).__name__}, not text")
         if not text.strip():
             raise ProviderError(Outcome.EMPTY_RESPONSE, "answer text is empty")
         return Generation(
@@ -107,7 +113,8 @@ class SlmProvider:
 
 
 def _int(value: object, fallback: int) -> int:
-    return value if isinstance(value, int) and value >= 0 else fallback
+    count = token_count(value)
+    return fallback if count is None else count
 
 
 def _spec(settings: SlmSettings, key: str, timeout_ms: int) -> ProviderSpec:

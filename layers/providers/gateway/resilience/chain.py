@@ -28,7 +28,7 @@ from gateway.resilience.attempts import Attempt, ChainResult, observe_attempt
 from gateway.resilience.breaker import Admission
 from gateway.resilience.guards import Resilience, resilience_for
 from gateway.resilience.retry import RETRYABLE
-from gateway.resilience.spend import Reservation, SpendRefusedError
+from gateway.resilience.spend import LedgerUnavailableError, Reservation, SpendRefusedError
 
 
 async def run_chain[T](
@@ -117,7 +117,7 @@ class _ChainRun[T]:
                 # A timeout the deadline imposed says nothing of the provider's health.
                 self._failed(spec, failure, started, admission, tell_breaker=not cut_by_deadline)
             except ProviderError as exc:
-                failure, billed = exc, exc.billed
+                failure, billed, unknown_bill = exc, exc.billed, exc.bill_unknown
                 self._failed(spec, failure, started, admission)
             else:
                 billed = generation  # billed even when `parse` then rejects the answer
@@ -142,9 +142,11 @@ class _ChainRun[T]:
             return self.guards.spend.reserve(spec, request)
         except SpendRefusedError as exc:
             self._record(spec, Outcome.BUDGET_EXCEEDED, None, str(exc))
-        except Exception as exc:  # the ledger unreachable: a cap that cannot be checked holds the call back
+        except LedgerUnavailableError as exc:  # a cap that cannot be checked holds the call back; it is no cap
+            self._record(spec, Outcome.LEDGER_UNAVAILABLE, None, str(exc))
+        except Exception as exc:
             logger.error("spend ledger unavailable", extra={"error": f"{type(exc).__name__}: {exc}"})
-            self._record(spec, Outcome.BUDGET_EXCEEDED, None, "the spend ledger is unavailable")
+            self._record(spec, Outcome.LEDGER_UNAVAILABLE, None, "the spend ledger is unavailable")
         return False
 
     def _answered(
@@ -210,7 +212,7 @@ class _ChainRun[T]:
         if outcomes == {Outcome.BUDGET_EXCEEDED}:
             message = "the daily spend cap is reached for every provider in the chain"
             return SpendCapReachedError(message, details=details)
-        if outcomes <= {Outcome.BUDGET_EXCEEDED, Outcome.CIRCUIT_OPEN}:
+        if outcomes <= {Outcome.BUDGET_EXCEEDED, Outcome.CIRCUIT_OPEN, Outcome.LEDGER_UNAVAILABLE}:
             return ProvidersUnavailableError("every provider in the chain is unavailable right now", details=details)
         return AllProvidersFailedError("every provider in the chain failed", details=details)
 
@@ -241,7 +243,10 @@ class _ChainRun[T]:
         return future
 
     async def flush(self) -> None:
-        """Wait for the state writes: Lambda freezes the process once the answer is returned."""
-        for result in await asyncio.gather(*self._pending, return_exceptions=True):
+        """Wait for the state writes, then write what is due (breaker counts, expired leases): Lambda freezes the
+        process once the answer is returned."""
+        written = await asyncio.gather(*self._pending, return_exceptions=True)
+        finished = await asyncio.gather(asyncio.to_thread(self.guards.finish), return_exceptions=True)
+        for result in [*written, *finished]:
             if isinstance(result, BaseException):
                 logger.error("shared state write failed", extra={"error": f"{type(result).__name__}: {result}"})

@@ -1,6 +1,18 @@
 """What guards every provider call: the retry policy, the shared breakers and the spend cap.
 
-Built once per process from the settings (the breaker board keeps its 1 s cache across requests).
+Built once per process from the settings (the breaker board keeps its cache and its unwritten counts, the spend
+guard its leases, across requests). The chain uses them for every attempt; a caller that streams uses the same
+steps (docs/resilience.md, "Guarding a call yourself"):
+
+    guards = resilience_for(settings)
+    guards.breakers.load(specs)                       # one batch read per request (cached up to 1 s)
+    admission = guards.breakers.admit(spec)           # REJECT: skip; PROBE: this call is the half-open probe
+    reservation = guards.spend.reserve(spec, request) # SpendRefusedError: the cap; LedgerUnavailableError: no ledger
+    ... call the provider, stream ...
+    guards.breakers.on_success(spec, admission)       # or on_failure(spec, outcome, error, retry_after_s, admission)
+    guards.spend.settle(reservation, billed)          # billed usage; settle(reservation, None, unknown=True) when
+                                                      # the call may have been billed but no usage came
+    guards.finish()                                   # at the end of the request
 """
 
 from __future__ import annotations
@@ -23,6 +35,14 @@ class Resilience:
     retry: RetryPolicy
     breakers: BreakerBoard | None = None
     spend: SpendGuard | None = None
+
+    def finish(self) -> None:
+        """What a request leaves to do at its end: the breaker counts whose interval has passed written, and the
+        spend leases that are due given back (each at most one write, and only when due)."""
+        if self.breakers is not None:
+            self.breakers.flush()
+        if self.spend is not None:
+            self.spend.release(everything=False)
 
 
 def resilience_for(settings: Settings) -> Resilience:

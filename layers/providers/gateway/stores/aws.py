@@ -13,8 +13,12 @@ the process.
 
 from __future__ import annotations
 
+import os
+import random
+import time
+from collections.abc import Callable
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gateway.core.coldstart import loading
 
@@ -33,7 +37,7 @@ def _dynamodb() -> DynamoDBServiceResource:
     with loading("dynamodb"):
         import boto3
 
-        return boto3.resource("dynamodb")
+        return boto3.resource("dynamodb", config=aws_config())
 
 
 @lru_cache(maxsize=32)
@@ -46,7 +50,7 @@ def sqs_client() -> SQSClient:
     with loading("sqs"):
         import boto3
 
-        return boto3.client("sqs")
+        return boto3.client("sqs", config=aws_config())
 
 
 @lru_cache(maxsize=1)
@@ -54,7 +58,7 @@ def s3_client() -> S3Client:
     with loading("s3"):
         import boto3
 
-        return boto3.client("s3")
+        return boto3.client("s3", config=aws_config())
 
 
 @lru_cache(maxsize=1)
@@ -64,7 +68,25 @@ def secrets_provider() -> SecretsProvider:
         import boto3
         from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
-        return SecretsProvider(boto3_client=boto3.client("secretsmanager"))
+        return SecretsProvider(boto3_client=boto3.client("secretsmanager", config=aws_config()))
+
+
+def aws_config() -> Any:
+    """botocore's standard retry mode, 3 attempts at most, unless `AWS_RETRY_MODE` / `AWS_MAX_ATTEMPTS` say
+    otherwise: DynamoDB's legacy default is 10 attempts with backoff doubling from 50 ms, up to 25 s of retrying one
+    throttled write, far beyond a request's deadline."""
+    from botocore.config import Config
+
+    mode = os.environ.get("AWS_RETRY_MODE") or "standard"
+    attempts = int(os.environ.get("AWS_MAX_ATTEMPTS") or 3)
+    return Config(retries={"mode": mode, "total_max_attempts": attempts})  # type: ignore[arg-type]
+
+
+def error_code(exc: BaseException) -> str | None:
+    """An AWS error's code (`ConditionalCheckFailedException`, ...), without importing botocore to ask."""
+    response = getattr(exc, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    return str(code) if code else None
 
 
 @lru_cache(maxsize=1)
@@ -86,10 +108,40 @@ def management_api_client(endpoint_url: str) -> ApiGatewayManagementApiClient:
 
 
 def is_conditional_failure(exc: BaseException) -> bool:
-    """Whether a DynamoDB write was refused by its condition (without importing botocore to ask)."""
-    response = getattr(exc, "response", None)
-    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
-    return code in ("ConditionalCheckFailedException", "TransactionCanceledException")
+    """Whether a DynamoDB write was refused by its condition, and by nothing else.
+
+    A cancelled transaction is a refusal only when a condition cancelled it: one cancelled by a conflict with
+    another transaction, or by throttling, says nothing of the condition.
+    """
+    code = error_code(exc)
+    if code == "TransactionCanceledException":
+        reasons = {r.get("Code") for r in getattr(exc, "response", {}).get("CancellationReasons") or []}
+        return "ConditionalCheckFailed" in reasons and not reasons & {"TransactionConflict", "ThrottlingError"}
+    return code == "ConditionalCheckFailedException"
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """A write that met another transaction on its item: worth another try, and botocore never retries it (it does
+    retry throttling and server errors itself, within its 3 attempts)."""
+    code = error_code(exc)
+    if code == "TransactionCanceledException":
+        reasons = {r.get("Code") for r in getattr(exc, "response", {}).get("CancellationReasons") or []}
+        return "TransactionConflict" in reasons
+    return code == "TransactionConflictException"
+
+
+def retrying[R](
+    call: Callable[[], R], attempts: int = 3, base_s: float = 0.02, pause: Callable[[float], None] | None = None
+) -> R:
+    """`call()`, tried again after a short jittered pause when it meets a conflict (at most `attempts` times)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return call()
+        except Exception as exc:
+            if attempt == attempts or not is_conflict(exc):
+                raise
+            (pause or time.sleep)(random.uniform(0, base_s * 2**attempt))
+    raise AssertionError("unreachable")
 
 
 def is_aws_error(exc: BaseException) -> bool:

@@ -1,9 +1,11 @@
 """Circuit-breaker state in DynamoDB, shared by every Lambda instance.
 
-One item per provider and model (`breaker#<provider>#<model>`). Every transition is a conditional
-write, so that when many instances race, exactly one opens the breaker and exactly one takes the
-half-open probe lease. The healthy path writes nothing: failures are counted, and successes only
-while the current window has failures (enough to compute a failure rate).
+One item per provider and model (`breaker#<provider>#<model>`), which also counts its transitions (`opens`, `probes`,
+`closes`: what an operator, and the multi-instance tests, read to see that each happened once). Every transition is a
+conditional write, so that when many instances race, exactly one opens the breaker and exactly one takes the half-open
+probe lease, and only the holder of that lease (its token) can close or reopen it. The healthy path writes nothing:
+failures are counted (each instance adds what it saw since its last write, at most one write per flush interval), and
+successes only while the current window has failures (enough to compute a failure rate).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class BreakerRecord:
     window_id: int = 0
     open_until: float = 0.0
     lease_until: float = 0.0
+    lease_id: str | None = None
     last_error: str | None = None
 
     @classmethod
@@ -41,6 +44,7 @@ class BreakerRecord:
             window_id=int(item.get("window_id", 0)),
             open_until=float(item.get("open_until", 0)),
             lease_until=float(item.get("lease_until", 0)),
+            lease_id=str(item["lease_id"]) if item.get("lease_id") else None,
             last_error=str(item["last_error"]) if item.get("last_error") else None,
         )
 
@@ -90,35 +94,38 @@ class BreakerStore:
             raise
         return dict(answer["Attributes"])
 
-    def record_failure(self, key: str, window: int, error: str, now: float) -> BreakerRecord:
-        """Count a failure in tumbling window number `window`, starting it when it is new."""
-        values: dict[str, Any] = {":one": 1, ":w": window, ":err": error[:300], ":exp": int(now) + RETENTION_S}
+    def record_counts(
+        self, key: str, window: int, failures: int, successes: int, error: str | None, now: float
+    ) -> BreakerRecord | None:
+        """Add an instance's counts to tumbling window number `window`, starting the window when it is new.
+
+        Successes alone never start a window (a healthy provider writes nothing): None when there was no window
+        with failures to add them to.
+        """
+        values: dict[str, Any] = {":f": failures, ":s": successes, ":w": window, ":exp": int(now) + RETENTION_S}
+        counted = "expires_at = :exp" + (", last_error = :err" if error is not None else "")
+        if error is not None:
+            values[":err"] = error[:300]
+        update = f"ADD failures :f, successes :s SET {counted}"
+        started = f"SET window_id = :w, failures = :f, successes = :s, {counted}"
+        if failures == 0:
+            item = self._update_if(key, update, "window_id = :w AND failures > :zero", {**values, ":zero": 0})
+            return BreakerRecord.from_item(item) if item is not None else None
         for _ in range(3):  # the same window; a new one; or a race with another instance's new one
-            item = self._update_if(
-                key, "ADD failures :one SET last_error = :err, expires_at = :exp", "window_id = :w", values
-            ) or self._update_if(
-                key,
-                "SET window_id = :w, failures = :one, successes = :zero, last_error = :err, expires_at = :exp",
-                "attribute_not_exists(window_id) OR window_id < :w",
-                {**values, ":zero": 0},
+            item = self._update_if(key, update, "window_id = :w", values) or self._update_if(
+                key, started, "attribute_not_exists(window_id) OR window_id < :w", values
             )
             if item is not None:
                 return BreakerRecord.from_item(item)
-        raise RuntimeError(f"could not count a failure on {key}")
-
-    def record_success(self, key: str, window: int) -> None:
-        """Count a success, only in a window that has failures (the failure rate needs both)."""
-        self._update_if(
-            key, "ADD successes :one", "window_id = :w AND failures > :zero", {":one": 1, ":zero": 0, ":w": window}
-        )
+        raise RuntimeError(f"could not count failures on {key}")
 
     def open(self, key: str, open_until: float, now: float) -> bool:
         """Open a closed breaker; True for the one instance whose write did it."""
         item = self._update_if(
             key,
-            "SET #s = :open, open_until = :until, opened_at = :now REMOVE lease_until",
+            "SET #s = :open, open_until = :until, opened_at = :now ADD opens :one REMOVE lease_until, lease_id",
             "attribute_not_exists(#s) OR #s = :closed",
-            {":open": "open", ":closed": "closed", ":until": _dec(open_until), ":now": _dec(now)},
+            {":open": "open", ":closed": "closed", ":until": _dec(open_until), ":now": _dec(now), ":one": 1},
         )
         return item is not None
 
@@ -131,32 +138,44 @@ class BreakerStore:
             {":open": "open", ":until": _dec(open_until)},
         )
 
-    def take_probe_lease(self, key: str, now: float, lease_s: float) -> bool:
-        """The half-open lease: True for exactly one instance once the cool-down has passed."""
+    def take_probe_lease(self, key: str, now: float, lease_s: float, token: str) -> bool:
+        """The half-open lease: True for exactly one instance once the cool-down has passed; `token` names it."""
         item = self._update_if(
             key,
-            "SET lease_until = :lease",
+            "SET lease_until = :lease, lease_id = :token ADD probes :one",
             "#s = :open AND open_until <= :now AND (attribute_not_exists(lease_until) OR lease_until < :now)",
-            {":open": "open", ":now": _dec(now), ":lease": _dec(now + lease_s)},
+            {":open": "open", ":now": _dec(now), ":lease": _dec(now + lease_s), ":token": token, ":one": 1},
         )
         return item is not None
 
-    def reopen(self, key: str, open_until: float, error: str) -> None:
-        """A failed probe: open for another cool-down and free the lease."""
-        self._table.update_item(
-            Key={"pk": key},
-            UpdateExpression="SET #s = :open, open_until = :until, last_error = :err REMOVE lease_until",
-            ExpressionAttributeNames={"#s": "state"},
-            ExpressionAttributeValues={":open": "open", ":until": _dec(open_until), ":err": error[:300]},
+    def close_probe(self, key: str, token: str, now: float) -> bool:
+        """A successful probe closes the breaker for all, if it still holds the lease (`token`)."""
+        item = self._update_if(
+            key,
+            "SET #s = :closed, failures = :zero, successes = :zero, closed_at = :now ADD closes :one "
+            "REMOVE open_until, lease_until, lease_id, last_error",
+            "#s = :open AND lease_id = :token",
+            {":closed": "closed", ":open": "open", ":zero": 0, ":now": _dec(now), ":token": token, ":one": 1},
         )
+        return item is not None
+
+    def reopen_probe(self, key: str, token: str, open_until: float, error: str) -> bool:
+        """A failed probe opens the breaker for another cool-down and frees the lease, if it still holds it."""
+        item = self._update_if(
+            key,
+            "SET open_until = :until, last_error = :err REMOVE lease_until, lease_id",
+            "#s = :open AND lease_id = :token",
+            {":open": "open", ":until": _dec(open_until), ":err": error[:300], ":token": token},
+        )
+        return item is not None
 
     def close(self, key: str, now: float) -> None:
-        """Close the breaker for every instance (a successful probe, or an admin reset)."""
+        """Close the breaker for every instance, whoever holds the lease (an admin's reset)."""
         self._table.update_item(
             Key={"pk": key},
             UpdateExpression=(
                 "SET #s = :closed, failures = :zero, successes = :zero, closed_at = :now "
-                "REMOVE open_until, lease_until, last_error"
+                "REMOVE open_until, lease_until, lease_id, last_error"
             ),
             ExpressionAttributeNames={"#s": "state"},
             ExpressionAttributeValues={":closed": "closed", ":zero": 0, ":now": _dec(now)},

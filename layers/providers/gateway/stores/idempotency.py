@@ -13,11 +13,15 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from gateway.stores.aws import aws_config
+
 
 @lru_cache(maxsize=4)
 def persistence_layer(table_name: str, purpose: str) -> DynamoDBPersistenceLayer:
     """One persistence layer per table and purpose: Powertools configures a layer once, for one use."""
-    return DynamoDBPersistenceLayer(table_name=table_name, key_attr="pk", expiry_attr="expires_at")
+    return DynamoDBPersistenceLayer(
+        table_name=table_name, key_attr="pk", expiry_attr="expires_at", boto_config=aws_config()
+    )
 
 
 def once_per_key(
@@ -29,9 +33,18 @@ def once_per_key(
     table_name: str,
     expires_after_s: int,
     context: LambdaContext | None,
+    same_payload: bool = False,
 ) -> Callable[..., Any]:
-    """`func` run once per value of `key_field` in its `data_keyword` argument; a repeat gets the first result."""
-    config = IdempotencyConfig(event_key_jmespath=key_field, expires_after_seconds=expires_after_s)
+    """`func` run once per value of `key_field` in its `data_keyword` argument; a repeat gets the first result.
+
+    `same_payload`: a repeat must carry the same data as the first, else `IdempotencyValidationError` (a key reused
+    for another request is refused, not answered with the first one's result).
+    """
+    config = IdempotencyConfig(
+        event_key_jmespath=key_field,
+        payload_validation_jmespath="@" if same_payload else "",
+        expires_after_seconds=expires_after_s,
+    )
     if context is not None:
         config.register_lambda_context(context)
     once: Callable[..., Any] = idempotent_function(

@@ -1,0 +1,23 @@
+"""A clock the test controls, for the shared state that decides by time (breaker cool-downs, spend leases)."""
+
+from __future__ import annotations
+
+import time
+
+
+class ManualClock:
+    """Starts at the system's time and moves only when told: a cool-down cannot run out mid-test on a slow machine."""
+
+    def __init__(self) -> None:
+        self._wall = time.time()
+        self._monotonic = time.monotonic()
+
+    def wall(self) -> float:
+        return self._wall
+
+    def monotonic(self) -> float:
+        return self._monotonic
+
+    def advance(self, seconds: float) -> None:
+        self._wall += seconds
+        self._monotonic += seconds
