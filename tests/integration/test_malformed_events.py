@@ -64,6 +64,7 @@ UNSERVED: dict[str, tuple[dict[str, Any], str]] = {
     "generate_points": ({"Records": []}, "only answers API Gateway events"),
     "handle_error": ({}, "only answers API Gateway events, not an empty event"),
     "training_consumer": ({"Records": [{"eventSource": "aws:s3"}]}, "expected aws:dynamodb or aws:sqs records"),
+    "ws": ({"Records": []}, "only answers API Gateway WebSocket events"),
 }
 
 

@@ -53,6 +53,7 @@ _STATUS = {"frame_too_large": 413, "invalid_json": 400, "unknown_action": 400, "
 
 def handle_event(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """One API Gateway WebSocket event: a connection, a disconnection or a message."""
+    _require_websocket_event(event)
     ws_event = APIGatewayWebSocketEvent(event)
     request = ws_event.request_context
     logger.set_correlation_id(request.request_id)
@@ -64,6 +65,19 @@ def handle_event(event: dict[str, Any], context: LambdaContext) -> dict[str, Any
         metrics.add_metric(name="WsDisconnections", unit=MetricUnit.Count, value=1)
         return {"statusCode": 200}
     return run(_message(ws_event, context))
+
+
+def _require_websocket_event(event: dict[str, Any]) -> None:
+    """A one-line ValueError for an event that API Gateway's WebSocket API would never send."""
+    context = event.get("requestContext")
+    if not isinstance(context, dict) or context.get("eventType") not in ("CONNECT", "DISCONNECT", "MESSAGE"):
+        raise ValueError(
+            "the ws function only answers API Gateway WebSocket events "
+            "(requestContext.eventType CONNECT, DISCONNECT or MESSAGE)"
+        )
+    for name in ("connectionId", "requestId"):
+        if not isinstance(context.get(name), str) or not context[name]:
+            raise ValueError(f"a WebSocket event's requestContext.{name} is missing or not a string")
 
 
 def _connections(settings: Settings) -> ConnectionStore:
