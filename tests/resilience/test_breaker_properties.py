@@ -29,6 +29,7 @@ from tests.clocks import ManualClock
 INSTANCES = 3
 COOLDOWN_S = 10.0
 TIMEOUT_MS = 1000  # the probe lease lasts the call's timeout plus 1 s: 2 s
+START_S = 1_800_000_000.0  # 2027-01-15, a whole number of breaker windows since the epoch
 _models = itertools.count()
 
 
@@ -45,7 +46,9 @@ class SharedBreaker(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.clock = ManualClock()
+        # A fixed start: the breaker's windows are whole multiples of its window from the epoch, so a start taken
+        # from the system's time would put a window's end at a different step in each run of the same example.
+        self.clock = ManualClock(start=START_S)
         self.spec = ProviderSpec("slm", f"model-{next(_models)}", "http://127.0.0.1:1", TIMEOUT_MS, configured=True)
         self.key = breaker_key(self.spec.name, self.spec.model)
         self.boards: list[BreakerBoard] = []
