@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import math
 import re
@@ -56,10 +57,15 @@ FAULT_KINDS: Final = frozenset(
         "body",
         "raw",
         "overbill",
+        "cut",
+        "stall",
     }
 )
 # Kinds that shape a model answer: they only match generation calls (not probes or /health).
-_CONTENT_KINDS: Final = frozenset({"empty", "blocked", "bad_json", "body", "raw", "overbill"})
+_CONTENT_KINDS: Final = frozenset({"empty", "blocked", "bad_json", "body", "raw", "overbill", "cut", "stall"})
+# Kinds that break a streamed answer after `after_chunks` pieces of text: the connection dropped (cut), or silent for
+# `delay_s` (default 60 s) and then dropped (stall). A whole (non-streamed) answer is dropped before it is sent.
+_STREAM_KINDS: Final = frozenset({"cut", "stall"})
 _SECRET_HEADERS: Final = frozenset(
     {
         "authorization",
@@ -102,7 +108,7 @@ _HF_ERROR_TYPE: Final[dict[int, str]] = {
 }
 
 _RE_GEMINI_POST: Final = re.compile(
-    r"^/(v1|v1beta|v1alpha)/models/([^:]+):(generateContent|streamGenerateContent|countTokens)$"
+    r"^/(v1|v1beta|v1alpha)/models/([^:]+):(generateContent|streamGenerateContent|countTokens|embedContent|batchEmbedContents)$"
 )
 _RE_GEMINI_GET: Final = re.compile(r"^/(v1|v1beta|v1alpha)/models(?:/([^:]+))?$")
 _RE_HF: Final = re.compile(r"^(.*)/v1/chat/completions$")
@@ -135,6 +141,7 @@ class Fault:
     model: str | None = None
     body: str | None = None
     tokens: int | None = None
+    after_chunks: int = 0
 
     def __post_init__(self) -> None:
         if self.provider not in PROVIDERS:
@@ -149,6 +156,8 @@ class Fault:
             raise ValueError("times must be >= 1 (or None for 'until reset')")
         if self.kind in ("body", "raw") and self.body is None:
             raise ValueError(f"kind {self.kind!r} needs body=")
+        if self.after_chunks < 0:
+            raise ValueError("after_chunks must be >= 0")
         if self.kind == "overbill" and (self.tokens is None or self.tokens < 0):
             raise ValueError("kind 'overbill' needs tokens= (the output tokens the answer bills)")
 
@@ -165,6 +174,7 @@ class Fault:
             "model",
             "body",
             "tokens",
+            "after_chunks",
         }
         if unknown:
             raise ValueError(f"unknown fault fields: {sorted(unknown)}")
@@ -181,6 +191,7 @@ class Fault:
             model=None if data.get("model") is None else str(data["model"]),
             body=None if data.get("body") is None else str(data["body"]),
             tokens=None if data.get("tokens") is None else int(data["tokens"]),
+            after_chunks=int(data.get("after_chunks") or 0),
         )
 
     def matches(self, provider: str, model: str | None, generation: bool) -> bool:
@@ -528,6 +539,65 @@ def _parts_text(parts: Any) -> str:
     return "\n".join(texts)
 
 
+def _vector(text: str, dims: int) -> list[float]:
+    """A deterministic unit vector for a text (the same text, the same vector)."""
+    seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+    values = [math.sin(seed % 9973 * (i + 1) * 0.618) for i in range(max(1, min(dims, 3072)))]
+    norm = math.sqrt(sum(v * v for v in values)) or 1.0
+    return [round(v / norm, 8) for v in values]
+
+
+def _pieces(text: str, words: int = 2) -> list[str]:
+    """A streamed answer's pieces: a few words each (with their spaces), as providers stream a few tokens at a time."""
+    tokens = re.findall(r"\s*\S+\s*", text) if text.strip() else ([text] if text else [])
+    return ["".join(tokens[i : i + words]) for i in range(0, len(tokens), words)]
+
+
+def _gemini_tool_answer(req: Mapping[str, Any], contents: list[Any]) -> str | None:
+    """After a function response (the last turn answers a call), the model's text says what the tool answered."""
+    last = contents[-1] if contents else None
+    parts = last.get("parts") if isinstance(last, Mapping) else None
+    for part in parts if isinstance(parts, list) else []:
+        answer = part.get("functionResponse") if isinstance(part, Mapping) else None
+        if isinstance(answer, Mapping):
+            return f"[emulated gemini] {answer.get('name')} answered {json.dumps(answer.get('response'))}"
+    return None
+
+
+def _gemini_tool_call(req: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A function call to the first declared function (or the one tool_config allows), with arguments made from its
+    parameters' schema; None without functions or when the mode is NONE."""
+    declarations = [
+        d for tool in req.get("tools") or [] if isinstance(tool, Mapping)
+        for d in tool.get("functionDeclarations") or tool.get("function_declarations") or [] if isinstance(d, Mapping)
+    ]  # fmt: skip
+    calling = (req.get("toolConfig") or {}).get("functionCallingConfig") or {}
+    if not declarations or calling.get("mode") == "NONE":
+        return None
+    allowed = calling.get("allowedFunctionNames") or [declarations[0].get("name")]
+    chosen = next((d for d in declarations if d.get("name") in allowed), declarations[0])
+    schema = chosen.get("parametersJsonSchema") or chosen.get("parameters") or {"type": "object"}
+    return {"name": chosen.get("name"), "args": generate_from_schema(schema)}
+
+
+def _hf_tool_call(req: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A call of the first tool (or the one tool_choice names), arguments made from its parameters' schema; None
+    without tools, with tool_choice none, or when the last message is a tool's answer (then the model answers)."""
+    functions = [t.get("function") for t in req.get("tools") or [] if isinstance(t, Mapping)]
+    tools: list[Mapping[str, Any]] = [f for f in functions if isinstance(f, Mapping)]
+    messages = req.get("messages") or []
+    last_role = messages[-1].get("role") if messages and isinstance(messages[-1], Mapping) else None
+    choice = req.get("tool_choice")
+    if not tools or choice == "none" or last_role == "tool":
+        return None
+    function = choice.get("function") if isinstance(choice, Mapping) else None
+    forced = function.get("name") if isinstance(function, Mapping) else None
+    chosen = next((t for t in tools if t.get("name") == forced), tools[0])
+    arguments = generate_from_schema(chosen.get("parameters") or {"type": "object"})
+    return {"id": f"call_emu_{abs(hash(json.dumps(arguments))) % 10**8}", "type": "function",
+            "function": {"name": chosen.get("name"), "arguments": json.dumps(arguments)}}  # fmt: skip
+
+
 def _echo(provider: str, model: str, last_user: str) -> str:
     snippet = " ".join(last_user.split())[:120]
     return f"[emulated {provider} {model}] {snippet}"
@@ -640,12 +710,18 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(data)
 
-    def _send_sse(self, events: Iterator[str]) -> None:
+    def _send_sse(self, events: Iterator[str], fault: Fault | None = None) -> None:
+        """Server-sent events, one per item; a cut or stall fault breaks the stream after `after_chunks` of them."""
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
         self.end_headers()
-        for event in events:
+        breaks = fault is not None and fault.kind in _STREAM_KINDS
+        for sent, event in enumerate(events):
+            if breaks and fault is not None and sent == fault.after_chunks:
+                if fault.kind == "stall" and not self.server.emulator._sleep(fault.delay_s or _HANG_DEFAULT_S):
+                    raise _Abort
+                self._reset_connection()
             self.wfile.write(f"data: {event}\r\n\r\n".encode())
             self.wfile.flush()
 
@@ -706,6 +782,7 @@ class _Handler(BaseHTTPRequestHandler):
         body: Any,
         *,
         generation: bool,
+        streaming: bool = False,
     ) -> Fault | None:
         """Record the call, pick a fault, sleep its delay; handle transport-level kinds."""
         emu = self.server.emulator
@@ -738,7 +815,11 @@ class _Handler(BaseHTTPRequestHandler):
         if fault.kind == "hang":
             emu._sleep(fault.delay_s or _HANG_DEFAULT_S)
             self._reset_connection()
-        if fault.delay_s > 0 and not emu._sleep(fault.delay_s):
+        if fault.kind in _STREAM_KINDS and not streaming:  # a whole answer is dropped before it is sent
+            if fault.kind == "stall":
+                emu._sleep(fault.delay_s or _HANG_DEFAULT_S)
+            self._reset_connection()
+        if fault.delay_s > 0 and fault.kind != "stall" and not emu._sleep(fault.delay_s):
             raise _Abort  # the emulator is stopping
         if fault.kind == "reset":
             self._reset_connection()
@@ -811,10 +892,31 @@ class _Handler(BaseHTTPRequestHandler):
 
     # ---- Gemini
 
+    def _gemini_embed(self, query: str, path: str, model: str, action: str, body: Any) -> None:
+        """`embedContent` and `batchEmbedContents`: a deterministic unit vector per text (its hash seeds it)."""
+        fault = self._begin("gemini", model, query, path, body, generation=False)
+        del fault  # transport and status faults apply; the vectors have no shape to break
+        req = body if isinstance(body, Mapping) else {}
+        requests = req.get("requests") if action == "batchEmbedContents" else [req]
+        vectors = []
+        for item in requests if isinstance(requests, list) else []:
+            content = item.get("content") if isinstance(item, Mapping) else None
+            text = _parts_text(content.get("parts")) if isinstance(content, Mapping) else ""
+            dims = _int(_get(item, "outputDimensionality", "output_dimensionality")) or 3072
+            vectors.append({"values": _vector(text, dims)})
+        if action == "embedContent":
+            self._send(200, {"embedding": vectors[0] if vectors else {"values": []}})
+        else:
+            self._send(200, {"embeddings": vectors})
+
     def _gemini_generate(self, query: str, path: str, model: str, action: str, raw: bytes, body: Any) -> None:
         model = model.removeprefix("models/")
+        if action in ("embedContent", "batchEmbedContents"):
+            self._gemini_embed(query, path, model, action, body)
+            return
         generation = action != "countTokens"
-        fault = self._begin("gemini", model, query, path, body, generation=generation)
+        streaming = action == "streamGenerateContent"
+        fault = self._begin("gemini", model, query, path, body, generation=generation, streaming=streaming)
         req = body if isinstance(body, Mapping) else {}
         if raw and body is None:
             self._error("gemini", 400, None, "Invalid JSON payload received.")
@@ -879,7 +981,9 @@ class _Handler(BaseHTTPRequestHandler):
             }
             self._gemini_send(action, blocked)
             return
-        text = _answer_text(gen, fault)
+        tool_answer = _gemini_tool_answer(req, contents)
+        call = _gemini_tool_call(req) if tool_answer is None else None
+        text = tool_answer or (json.dumps(call) if call is not None else _answer_text(gen, fault))
         out_tokens = _tokens(text)
         usage = {
             "promptTokenCount": prompt_tokens,
@@ -889,23 +993,27 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == "overbill":  # billed thinking, as Gemini 2.5 bills it
             thoughts = max(0, (fault.tokens or 0) - out_tokens)
             usage.update(thoughtsTokenCount=thoughts, totalTokenCount=prompt_tokens + out_tokens + thoughts)
-        if action == "streamGenerateContent":
-            self._send_sse(self._gemini_chunks(text, model, usage))
+        if call is not None:  # a function call comes whole, in one chunk when streamed
+            answer = self._gemini_response("", model, usage, "STOP", call)
+            self._gemini_send(action, answer, fault)
+            return
+        if streaming:
+            self._send_sse(self._gemini_chunks(text, model, usage), fault)
             return
         self._send(200, self._gemini_response(text, model, usage, "STOP"))
 
-    def _gemini_send(self, action: str, payload: dict[str, Any]) -> None:
+    def _gemini_send(self, action: str, payload: dict[str, Any], fault: Fault | None = None) -> None:
         if action == "streamGenerateContent":
-            self._send_sse(iter([json.dumps(payload)]))
+            self._send_sse(iter([json.dumps(payload)]), fault)
         else:
             self._send(200, payload)
 
     @staticmethod
-    def _gemini_response(text: str, model: str, usage: Mapping[str, int], finish: str | None) -> dict[str, Any]:
-        candidate: dict[str, Any] = {
-            "content": {"role": "model", "parts": [{"text": text}]},
-            "index": 0,
-        }
+    def _gemini_response(
+        text: str, model: str, usage: Mapping[str, int], finish: str | None, call: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        parts = [{"functionCall": dict(call)}] if call is not None else [{"text": text}]
+        candidate: dict[str, Any] = {"content": {"role": "model", "parts": parts}, "index": 0}
         if finish:
             candidate["finishReason"] = finish
         return {
@@ -915,8 +1023,7 @@ class _Handler(BaseHTTPRequestHandler):
         }
 
     def _gemini_chunks(self, text: str, model: str, usage: Mapping[str, int]) -> Iterator[str]:
-        size = max(1, math.ceil(len(text) / 3))
-        pieces = [text[i : i + size] for i in range(0, len(text), size)] or [""]
+        pieces = _pieces(text) or [""]
         for i, piece in enumerate(pieces):
             last = i == len(pieces) - 1
             yield json.dumps(self._gemini_response(piece, model, usage, "STOP" if last else None))
@@ -953,7 +1060,8 @@ class _Handler(BaseHTTPRequestHandler):
         model = str(req.get("model") or "")
         if not model or model == "dummy":
             model = prefix.strip("/").removeprefix("models/") or model or "dummy"
-        fault = self._begin("huggingface", model, query, path, body, generation=True)
+        streaming = bool(req.get("stream"))
+        fault = self._begin("huggingface", model, query, path, body, generation=True, streaming=streaming)
         if raw and body is None:
             self._error("huggingface", 400, None, "Failed to deserialize the JSON body")
             return
@@ -967,6 +1075,8 @@ class _Handler(BaseHTTPRequestHandler):
             texts.append(text)
             if message.get("role") == "user":
                 last_user = text
+            elif message.get("role") == "tool":  # after a tool's answer, the model answers with it
+                last_user = f"the tool answered {text}"
         all_text = "\n".join(texts)
         schema, json_mode = self._hf_schema(req.get("response_format"))
         gen = _Generation("huggingface", model, last_user, all_text, schema, json_mode)
@@ -985,11 +1095,14 @@ class _Handler(BaseHTTPRequestHandler):
             }
             self._send(200, {**envelope, "choices": [], "usage": usage})
             return
+        call = _hf_tool_call(req)
         if fault is not None and fault.kind == "blocked":
             text, finish = "", "content_filter"
+        elif call is not None:
+            text, finish = "", "tool_calls"
         else:
             text, finish = _answer_text(gen, fault), "stop"
-        out_tokens = _tokens(text) if text else 0
+        out_tokens = _tokens(text or json.dumps(call)) if text or call else 0
         if fault is not None and fault.kind == "overbill":
             out_tokens = fault.tokens or 0
         usage = {
@@ -997,14 +1110,13 @@ class _Handler(BaseHTTPRequestHandler):
             "completion_tokens": out_tokens,
             "total_tokens": prompt_tokens + out_tokens,
         }
-        if req.get("stream"):
-            self._send_sse(self._hf_chunks(envelope, text, finish, usage))
+        if streaming:
+            self._send_sse(self._hf_chunks(envelope, text, finish, usage, call), fault)
             return
-        choice = {
-            "index": 0,
-            "message": {"role": "assistant", "content": text},
-            "finish_reason": finish,
-        }
+        answer: dict[str, Any] = {"role": "assistant", "content": text if call is None else None}
+        if call is not None:
+            answer["tool_calls"] = [call]
+        choice = {"index": 0, "message": answer, "finish_reason": finish}
         self._send(200, {**envelope, "choices": [choice], "usage": usage})
 
     @staticmethod
@@ -1025,10 +1137,26 @@ class _Handler(BaseHTTPRequestHandler):
         return (candidate if isinstance(candidate, Mapping) else None), True
 
     @staticmethod
-    def _hf_chunks(envelope: Mapping[str, Any], text: str, finish: str, usage: Mapping[str, int]) -> Iterator[str]:
+    def _hf_chunks(
+        envelope: Mapping[str, Any], text: str, finish: str, usage: Mapping[str, int], call: Mapping[str, Any] | None
+    ) -> Iterator[str]:
         base = {**envelope, "object": "chat.completion.chunk"}
-        size = max(1, math.ceil(len(text) / 3))
-        pieces = [text[i : i + size] for i in range(0, len(text), size)]
+        if call is not None:  # a tool call's arguments come in two pieces, as OpenAI-compatible servers send them
+            arguments = str(call["function"]["arguments"])
+            half = len(arguments) // 2
+            first: dict[str, Any] = {
+                "index": 0,
+                "id": call["id"],
+                "type": "function",
+                "function": {"name": call["function"]["name"], "arguments": arguments[:half]},
+            }
+            rest: dict[str, Any] = {"index": 0, "function": {"arguments": arguments[half:]}}  # fmt: skip
+            for i, call_piece in enumerate((first, rest)):
+                call_delta: dict[str, Any] = {"tool_calls": [call_piece]}
+                if i == 0:
+                    call_delta["role"] = "assistant"
+                yield json.dumps({**base, "choices": [{"index": 0, "delta": call_delta, "finish_reason": None}]})
+        pieces = _pieces(text)
         for i, piece in enumerate(pieces):
             delta = {"role": "assistant", "content": piece} if i == 0 else {"content": piece}
             yield json.dumps(
@@ -1201,11 +1329,14 @@ class ProviderEmulator:
         model: str | None = None,
         body: str | None = None,
         tokens: int | None = None,
+        after_chunks: int = 0,
     ) -> None:
         """Make matching calls fail.
 
         provider: "gemini", "huggingface", "slm" or "*". kind: status | delay | hang | malformed |
-        empty | blocked | bad_json | reset | body | raw | overbill. ``delay_s`` is slept before any kind is applied.
+        empty | blocked | bad_json | reset | body | raw | overbill | cut | stall. ``delay_s`` is slept before any kind
+        is applied (stall: it is the silence mid-stream instead). ``after_chunks``: cut and stall break a streamed
+        answer after that many pieces of text (cut drops the connection; stall goes silent, then drops it).
         ``body``: the model's text (body), or the whole 200 answer verbatim (raw, any shape). ``tokens``: overbill
         answers normally but bills this many output tokens (Gemini: as thinking tokens).
         ``times``: only the next N matching calls (None: until reset). ``model``: only that model.
@@ -1223,6 +1354,7 @@ class ProviderEmulator:
                 model=model,
                 body=body,
                 tokens=tokens,
+                after_chunks=after_chunks,
             )
         )
 

@@ -1,9 +1,8 @@
 """The WebSocket API as a client sees it: a real `websockets` client against the local WebSocket API (the real
 ws handler behind it, moto, the provider emulator).
 
-The gateway streams a chat as chunks, then `done`. Until the streaming core lands the whole answer is one chunk;
-these tests hold for any number of chunks (the chunks joined are the answer, frames come in order and carry their
-request's id). The ones that need a provider failing mid-stream are marked xfail(strict) until then."""
+The gateway streams a chat as chunks as the provider streams them, then `done` (or `error`: a provider failing or
+going silent mid-stream). The chunks joined are the answer, frames come in order and carry their request's id."""
 
 from __future__ import annotations
 
@@ -225,14 +224,12 @@ def test_a_disconnect_mid_answer_stops_the_request_and_is_cleaned_up(
     assert connection_item(aws.names["ConnectionsTable"], connection_id) is None
 
 
-@pytest.mark.xfail(strict=True, reason="needs the streaming core")
 def test_a_stream_cut_mid_answer_ends_with_an_error_never_a_done(
     ws_api: LocalWebSocketApi, aws: StackResources, gateway: Gateway
 ) -> None:
-    # Given the small model down and Gemini cutting its stream after two chunks (the streaming core's emulator
-    # fault "cut"; this emulator has no streaming faults yet)
+    # Given the small model down and Gemini dropping the connection after two chunks of its stream
     gateway.emulator.fail("slm", "status", status=503)
-    gateway.emulator.fail("gemini", "cut", after_chunks=2)  # type: ignore[call-arg]
+    gateway.emulator.fail("gemini", "cut", after_chunks=2)
 
     async def script(talk: Conversation) -> list[dict[str, Any]]:
         await talk.send({**CHAT, "id": "cut"})
@@ -241,10 +238,37 @@ def test_a_stream_cut_mid_answer_ends_with_an_error_never_a_done(
     frames = talk(ws_api, aws.api_keys["GatewayApiApiKey"], script)
     # Then the chunks sent before the cut are followed by an error, never by a done on the truncated text
     assert [f["type"] for f in frames] == ["chunk", "chunk", "error"]
-    assert frames[-1]["error"]["code"] in ("provider_stream_failed", "all_providers_failed")
+    assert frames[-1]["error"]["code"] == "provider_stream_failed"
+    attempts = frames[-1]["error"]["details"]["attempts"]
+    assert [(a["provider"], a["outcome"]) for a in attempts] == [
+        ("slm", "server_error"),
+        ("gemini", "connection_error"),
+    ]
+    # And nothing was recorded as an answer
+    assert _recorded_answers(aws) == []
 
 
-@pytest.mark.xfail(strict=True, reason="needs the streaming core")
+def test_a_provider_silent_mid_answer_past_its_timeout_ends_with_an_error(
+    ws_api: LocalWebSocketApi, aws: StackResources, gateway: Gateway, clean_env: pytest.MonkeyPatch
+) -> None:
+    # Given Gemini going silent after one chunk, for longer than a provider may be silent (1.5 s here)
+    clean_env.setenv("PROVIDER_TIMEOUT_MS", "1500")
+    gateway.emulator.fail("slm", "status", status=503)
+    gateway.emulator.fail("gemini", "stall", after_chunks=1, delay_s=20)
+
+    async def script(talk: Conversation) -> list[dict[str, Any]]:
+        await talk.send({**CHAT, "id": "stall"})
+        return await talk.until_final("stall", timeout_s=15)
+
+    started = time.monotonic()
+    frames = talk(ws_api, aws.api_keys["GatewayApiApiKey"], script)
+    # Then the chunk sent before the silence is followed by an error naming the timeout, long before the stall ends
+    assert [f["type"] for f in frames] == ["chunk", "error"]
+    assert frames[-1]["error"]["code"] == "provider_stream_failed"
+    assert frames[-1]["error"]["details"]["attempts"][-1]["outcome"] == "timeout"
+    assert time.monotonic() - started < 15
+
+
 def test_a_long_answer_arrives_in_several_chunks_as_the_provider_streams_it(
     ws_api: LocalWebSocketApi, aws: StackResources, gateway: Gateway
 ) -> None:
@@ -256,7 +280,7 @@ def test_a_long_answer_arrives_in_several_chunks_as_the_provider_streams_it(
         return await talk.until_final("long")
 
     frames = talk(ws_api, aws.api_keys["GatewayApiApiKey"], script)
-    # Then more than one chunk carries the answer (today the buffered answer is one chunk)
+    # Then more than one chunk carries the answer
     done = _assert_streamed_answer(frames, "long")
     assert sum(f["type"] == "chunk" for f in frames) > 1
     assert done["provider"] == "gemini"

@@ -65,6 +65,14 @@ class AllProvidersFailedError(GatewayError):
     code = "all_providers_failed"
 
 
+class StreamInterruptedError(GatewayError):
+    """The provider failed after its answer began streaming (an error, a silence past its time, a dropped
+    connection): what was sent is not an answer; `details` lists the attempts."""
+
+    status_code = 502
+    code = "provider_stream_failed"
+
+
 class DeadlineExceededError(GatewayError):
     """The request's time budget ran out before any provider answered."""
 

@@ -8,7 +8,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from gateway.core.catalogue import cost_usd
+from gateway.providers.base import Generation, ProviderSpec
 from gateway.resilience.attempts import Attempt, ChainResult
+from gateway.resilience.streaming import ChainStream
 
 
 class AttemptOut(BaseModel):
@@ -43,17 +45,28 @@ def attempts_out(attempts: Sequence[Attempt]) -> list[AttemptOut]:
 
 def provider_answer_fields(result: ChainResult[Any], request_id: str, latency_ms: float) -> dict[str, Any]:
     """The ProviderAnswer fields of a chain's result."""
-    generation = result.generation
+    return _fields(result.spec, result.fallback_used, result.attempts, result.generation, request_id, latency_ms)
+
+
+def streamed_answer_fields(stream: ChainStream, generation: Generation, request_id: str) -> dict[str, Any]:
+    """The ProviderAnswer fields of a stream that came whole (`generation`: what it streamed)."""
+    return _fields(stream.spec, stream.fallback_used, stream.attempts, generation, request_id, 0.0)
+
+
+def _fields(
+    spec: ProviderSpec, fallback_used: bool, attempts: Sequence[Attempt], generation: Generation, request_id: str,
+    latency_ms: float,
+) -> dict[str, Any]:  # fmt: skip
     return {
         "request_id": request_id,
-        "provider": result.spec.name,
-        "model": result.spec.model,
-        "fallback_used": result.fallback_used,
-        "attempts": attempts_out(result.attempts),
+        "provider": spec.name,
+        "model": spec.model,
+        "fallback_used": fallback_used,
+        "attempts": attempts_out(attempts),
         "usage": Usage(
             input_tokens=generation.input_tokens,
             output_tokens=generation.output_tokens,
-            cost_usd=cost_usd(result.spec.model, generation.input_tokens, generation.output_tokens),
+            cost_usd=cost_usd(spec.model, generation.input_tokens, generation.output_tokens),
         ),
         "latency_ms": latency_ms,
     }

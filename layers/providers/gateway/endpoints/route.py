@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -25,7 +26,7 @@ from gateway.learning import recording
 from gateway.observability import metrics
 from gateway.providers.base import GenerationRequest
 from gateway.resilience.chain import run_chain
-from gateway.routing.answer_cache import cache_key, cache_mode, cached_answer, store_answer
+from gateway.routing.answer_cache import CacheMode, cache_key, cache_mode, cached_answer, store_answer
 from gateway.routing.plan import RouteDecision, decide
 from gateway.routing.topics import normalize_topic
 from gateway.stores.cache import CacheStore
@@ -107,10 +108,29 @@ def routing_of(decision: RouteDecision) -> RoutingOut:
     )
 
 
-async def answer(request: RouteRequest, ctx: RequestContext, *, cache_control: str | None = None) -> RouteResponse:
-    """Answer a prompt (from the cache when it can, as `Cache-Control` allows), record it, and say what happened."""
+@dataclass(frozen=True)
+class RoutePlan:
+    """What a route request will do: its decision, what it asks the providers, and the answer cache it may use."""
+
+    request: RouteRequest
+    decision: RouteDecision
+    generation_request: GenerationRequest
+    store: CacheStore | None
+    key: str
+    cache: CacheMode
+    started: float
+
+    def cached(self) -> dict[str, Any] | None:
+        """The cached answer, when the request may be answered from the cache and one is there."""
+        hit = cached_answer(self.store, self.key) if self.store is not None and self.cache == "use" else None
+        if hit is not None:
+            metrics.add_metric(name="CacheHits", unit=MetricUnit.Count, value=1)
+        return hit
+
+
+def plan(request: RouteRequest, ctx: RequestContext, cache_control: str | None = None) -> RoutePlan:
+    """Decide where the request goes and what it asks, before any provider is called."""
     started = time.perf_counter()
-    cache = cache_mode(cache_control)
     settings = ctx.settings
     decision = decide(request, settings, ctx.keys)
     generation_request = GenerationRequest(
@@ -123,26 +143,36 @@ async def answer(request: RouteRequest, ctx: RequestContext, *, cache_control: s
         CacheStore(settings.cache_table) if settings.cache_table and settings.cache_ttl_s and decision.specs else None
     )
     key = cache_key(decision.specs, generation_request, decision.language)
-    hit = cached_answer(store, key) if store is not None and cache == "use" else None
+    return RoutePlan(request, decision, generation_request, store, key, cache_mode(cache_control), started)
+
+
+async def answer(request: RouteRequest, ctx: RequestContext, *, cache_control: str | None = None) -> RouteResponse:
+    """Answer a prompt (from the cache when it can, as `Cache-Control` allows), record it, and say what happened."""
+    route = plan(request, ctx, cache_control)
+    hit = route.cached()
     if hit is not None:
-        fields, text, cached = _cached_answer_fields(hit, ctx.request_id), str(hit["text"]), True
-        metrics.add_metric(name="CacheHits", unit=MetricUnit.Count, value=1)
-    else:
-        result = await run_chain(
-            decision.specs, generation_request, _plain_text, ctx.deadline, secrets=ctx.keys.values()
-        )
-        fields = provider_answer_fields(result, ctx.request_id, 0.0)
-        text, cached = result.value, False
-        if store is not None and cache != "off":
-            value = {"text": text, "provider": fields["provider"], "model": fields["model"]}
-            store_answer(store, key, value, settings.cache_ttl_s)
+        return answered(route, ctx, str(hit["text"]), cached_answer_fields(hit, ctx.request_id), cached=True)
+    result = await run_chain(
+        route.decision.specs, route.generation_request, _plain_text, ctx.deadline, secrets=ctx.keys.values()
+    )
+    return answered(route, ctx, result.value, provider_answer_fields(result, ctx.request_id, 0.0), cached=False)
+
+
+def answered(
+    route: RoutePlan, ctx: RequestContext, text: str, fields: dict[str, Any], *, cached: bool
+) -> RouteResponse:
+    """The answer as the client gets it, once its text is whole: cached (when fresh) and recorded."""
+    if not cached and route.store is not None and route.cache != "off":
+        value = {"text": text, "provider": fields["provider"], "model": fields["model"]}
+        store_answer(route.store, route.key, value, ctx.settings.cache_ttl_s)
     usage: Usage = fields["usage"]
+    decision = route.decision
     recording.record(
         recording.Answered(
-            user_id=request.user_id,
+            user_id=route.request.user_id,
             topic=decision.topic,
             language=decision.language,
-            prompt=request.prompt,
+            prompt=route.request.prompt,
             answer=text,
             provider=fields["provider"],
             model=fields["model"],
@@ -153,18 +183,14 @@ async def answer(request: RouteRequest, ctx: RequestContext, *, cache_control: s
         ),
         ctx,
     )
-    fields["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
+    fields["latency_ms"] = round((time.perf_counter() - route.started) * 1000, 2)
     return RouteResponse(
-        text=text,
-        topic=decision.topic,
-        language=decision.language,
-        cached=cached,
-        routing=routing_of(decision),
+        text=text, topic=decision.topic, language=decision.language, cached=cached, routing=routing_of(decision),
         **fields,
-    )
+    )  # fmt: skip
 
 
-def _cached_answer_fields(hit: dict[str, Any], request_id: str) -> dict[str, Any]:
+def cached_answer_fields(hit: dict[str, Any], request_id: str) -> dict[str, Any]:
     """The ProviderAnswer fields of a cache hit: who answered first; no attempt, no tokens, no cost."""
     return {
         "request_id": request_id,

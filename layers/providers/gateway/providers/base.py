@@ -8,11 +8,12 @@ and is listed once in `gateway.providers.registry`.
 from __future__ import annotations
 
 import email.utils
+import json
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel
@@ -41,8 +42,39 @@ class Outcome(StrEnum):
 
 
 @dataclass(frozen=True)
+class ToolCall:
+    """A call of one of the request's tools, as a model asked for it: `arguments` is a JSON object's text."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A function the model may call: its name, what it does, its parameters as a JSON schema."""
+
+    name: str
+    description: str | None = None
+    parameters: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Message:
+    """One turn of a conversation (OpenAI's roles): an assistant turn may carry tool calls, a tool turn answers one."""
+
+    role: Literal["system", "user", "assistant", "tool"]
+    content: str = ""
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str | None = None
+
+
+@dataclass(frozen=True)
 class GenerationRequest:
-    """What the gateway asks of a provider. `json_schema` asks for structured output."""
+    """What the gateway asks of a provider. `json_schema` asks for structured output, `json_object` for any JSON
+    object; `messages`, when given, is the whole conversation (`prompt` is then its last user turn, `system` its
+    system turns joined); `tools` the functions the model may call (`tool_choice`: auto, none, required, or a tool's
+    name that it must call)."""
 
     prompt: str
     system: str | None = None
@@ -50,17 +82,66 @@ class GenerationRequest:
     temperature: float | None = None
     json_schema: dict[str, Any] | None = None
     schema_name: str = "answer"
+    messages: tuple[Message, ...] = ()
+    top_p: float | None = None
+    stop: tuple[str, ...] = ()
+    seed: int | None = None
+    json_object: bool = False
+    tools: tuple[Tool, ...] = ()
+    tool_choice: str | None = None
+
+    def conversation(self) -> list[Message]:
+        """The turns after the system instruction: `messages` less its system turns, else the prompt as one."""
+        if self.messages:
+            return [message for message in self.messages if message.role != "system"]
+        return [Message("user", self.prompt)]
+
+    def text_sent(self) -> str:
+        """Everything the request sends a model as text (to bound its input tokens)."""
+        turns = [m.content + "".join(c.name + c.arguments for c in m.tool_calls) for m in self.conversation()]
+        parts = [self.system or "", *turns, *(json.dumps([t.name, t.description, t.parameters]) for t in self.tools)]
+        if self.json_schema is not None:
+            parts.append(json.dumps(self.json_schema))
+        return "".join(parts)
+
+    def tool_name(self, call_id: str | None) -> str:
+        """The name of the tool an earlier assistant turn called with this id ("" when none did)."""
+        for message in self.messages:
+            for call in message.tool_calls:
+                if call.id == call_id:
+                    return call.name
+        return ""
+
+
+FinishReason = Literal["stop", "length", "tool_calls", "content_filter"]
 
 
 @dataclass(frozen=True)
 class Generation:
     """A provider's answer with its own usage figures (`usage_reported` False: it gave none that could be read, so
-    the call is settled at its reservation)."""
+    the call is settled at its reservation), the tools it asked to call, and why it stopped."""
 
     text: str
     input_tokens: int
     output_tokens: int
     usage_reported: bool = True
+    tool_calls: tuple[ToolCall, ...] = ()
+    finish_reason: FinishReason = "stop"
+
+
+@dataclass(frozen=True)
+class Delta:
+    """One piece of a streamed answer: text, complete tool calls, and, on the last piece, why it stopped and the
+    usage the provider reported (None: it reported none)."""
+
+    text: str = ""
+    tool_calls: tuple[ToolCall, ...] = ()
+    finish_reason: FinishReason | None = None
+    usage: Generation | None = None
+
+    @property
+    def has_content(self) -> bool:
+        return bool(self.text or self.tool_calls)
 
 
 @dataclass
@@ -131,6 +212,12 @@ class Provider(Protocol):
         """Answer the request, or raise ProviderError."""
         ...
 
+    def stream(self, request: GenerationRequest) -> AsyncIterator[Delta]:
+        """Answer the request piece by piece (an async generator), the last piece with its finish reason and usage;
+        raise ProviderError, before or after pieces, when it fails (a stream that ends without a finish reason was
+        cut: `connection_error`)."""
+        ...
+
     async def probe(self) -> None:
         """The cheapest call that proves the provider answers; raise ProviderError when not."""
         ...
@@ -196,6 +283,11 @@ def malformed(message: str, billed: Generation | None) -> ProviderError:
     """An answer in a shape the provider's documentation does not allow: counted by the breaker as a health failure,
     and settled from the usage it reports, else (`bill_unknown`) at its reservation."""
     return ProviderError(Outcome.MALFORMED_RESPONSE, message, billed=billed, bill_unknown=billed is None)
+
+
+def stream_cut(pieces: int) -> ProviderError:
+    """A stream that ended without a finish reason: the connection was cut (the answer is not whole)."""
+    return ProviderError(Outcome.CONNECTION_ERROR, f"the stream ended without a finish reason after {pieces} pieces")
 
 
 def token_count(value: object) -> int | None:

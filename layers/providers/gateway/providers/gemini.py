@@ -1,5 +1,5 @@
-"""Gemini through the official `google-genai` SDK: generation (with `response_schema` for structured output)
-and embeddings, its settings and its key.
+"""Gemini through the official `google-genai` SDK: generation, streamed or not (with `response_schema` for structured
+output, function declarations for tools) and embeddings, its settings and its key.
 
 The SDK is imported inside the functions that use it, never at import: the registry imports this module to
 read `PROVIDER`, and a function that never calls Gemini must not pay for `google.genai`.
@@ -7,8 +7,11 @@ read `PROVIDER`, and a function that never calls Gemini must not pay for `google
 
 from __future__ import annotations
 
+import json
 import os
 import ssl
+import uuid
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
@@ -17,15 +20,19 @@ from gateway.core.catalogue import catalogue
 from gateway.core.errors import short
 from gateway.core.settings import HttpUrlText
 from gateway.providers.base import (
+    Delta,
+    FinishReason,
     Generation,
     GenerationRequest,
     Outcome,
     ProviderError,
     ProviderInfo,
     ProviderSpec,
+    ToolCall,
     malformed,
     outcome_for_status,
     parse_retry_after,
+    stream_cut,
     transport_or_unreadable,
 )
 
@@ -75,26 +82,68 @@ class GeminiProvider:
         )
 
     async def generate(self, request: GenerationRequest) -> Generation:
+        try:
+            response = await self._client.aio.models.generate_content(
+                model=self.model, contents=_contents(request), config=self._config(request)
+            )
+            return _to_generation(response)  # read inside the classifier: a wrong shape is malformed_response
+        except Exception as exc:  # classified below; anything unknown is re-raised
+            raise _classify(exc) from exc
+
+    async def stream(self, request: GenerationRequest) -> AsyncIterator[Delta]:
+        """`client.aio.models.generate_content_stream`: each chunk's text and function calls as they come; the last
+        piece carries the finish reason and the usage of the last chunk that reported one (Gemini reports the
+        running total on every chunk)."""
+        pieces, usage, finish = 0, None, None
+        try:
+            chunks = await self._client.aio.models.generate_content_stream(
+                model=self.model, contents=_contents(request), config=self._config(request)
+            )
+            async for chunk in chunks:
+                usage = _billed(chunk.usage_metadata) or usage
+                piece = _to_delta(chunk, usage)
+                finish = piece.finish_reason or finish
+                if piece.has_content:
+                    pieces += 1
+                    yield piece
+        except Exception as exc:
+            raise _classify(exc) from exc
+        if finish is None:
+            raise stream_cut(pieces)
+        if not pieces:
+            owed = usage or Generation("", 0, 0, usage_reported=False)
+            message = f"the stream had no text (finish reason {finish})"
+            raise ProviderError(Outcome.EMPTY_RESPONSE, message, billed=owed, bill_unknown=usage is None)
+        yield Delta(finish_reason=finish, usage=usage)
+
+    def _config(self, request: GenerationRequest) -> types.GenerateContentConfig:
         from google.genai import types
 
         config = types.GenerateContentConfig(
             system_instruction=request.system,
             max_output_tokens=request.max_output_tokens,
             temperature=request.temperature,
+            top_p=request.top_p,
+            stop_sequences=list(request.stop) or None,
+            seed=request.seed,
         )
         info = catalogue().models.get(self.model)
         if info is not None and info.thinking_budget is not None:  # the bound the spend reservation assumed
             config.thinking_config = types.ThinkingConfig(thinking_budget=info.thinking_budget)
-        if request.json_schema is not None:
+        if request.json_schema is not None or request.json_object:
             config.response_mime_type = "application/json"
-            config.response_schema = request.json_schema
-        try:
-            response = await self._client.aio.models.generate_content(
-                model=self.model, contents=request.prompt, config=config
-            )
-            return _to_generation(response)  # read inside the classifier: a wrong shape is malformed_response
-        except Exception as exc:  # classified below; anything unknown is re-raised
-            raise _classify(exc) from exc
+        if request.json_schema is not None and request.messages:
+            config.response_json_schema = request.json_schema  # a client's schema: any JSON Schema, taken as is
+        elif request.json_schema is not None:
+            config.response_schema = request.json_schema  # the gateway's own schemas are written for this one
+        if request.tools:
+            config.tools = [types.Tool(function_declarations=[
+                types.FunctionDeclaration(name=t.name, description=t.description, parameters_json_schema=t.parameters)
+                for t in request.tools
+            ])]  # fmt: skip
+            config.automatic_function_calling = types.AutomaticFunctionCallingConfig(disable=True)
+            config.tool_config = _tool_config(request.tool_choice)
+        return config
 
     async def probe(self) -> None:
         try:
@@ -145,6 +194,74 @@ def _tls_context() -> ssl.SSLContext:
     return httpx2.create_ssl_context()
 
 
+def _contents(request: GenerationRequest) -> list[types.Content]:
+    """The conversation as Gemini's contents: assistant turns are the model's (text and function calls), a tool's
+    answer is a function response to the call it answers."""
+    from google.genai import types
+
+    contents: list[types.Content] = []
+    for message in request.conversation():
+        if message.role == "tool":
+            name = request.tool_name(message.tool_call_id) or "tool"
+            answer = types.FunctionResponse(id=message.tool_call_id, name=name, response={"result": message.content})
+            contents.append(types.Content(role="user", parts=[types.Part(function_response=answer)]))
+            continue
+        parts = [types.Part(text=message.content)] if message.content else []
+        for call in message.tool_calls:
+            arguments = json.loads(call.arguments or "{}")
+            parts.append(types.Part(function_call=types.FunctionCall(id=call.id, name=call.name, args=arguments)))
+        contents.append(types.Content(role="model" if message.role == "assistant" else "user", parts=parts))
+    return contents
+
+
+def _tool_config(choice: str | None) -> types.ToolConfig:
+    """OpenAI's tool_choice as Gemini's function-calling mode: auto, none, required (ANY), or one tool (ANY of it)."""
+    from google.genai import types
+
+    modes = {None: "AUTO", "auto": "AUTO", "none": "NONE", "required": "ANY"}
+    if choice in modes:
+        calling = types.FunctionCallingConfig(mode=types.FunctionCallingConfigMode(modes[choice]))
+    else:
+        calling = types.FunctionCallingConfig(mode=types.FunctionCallingConfigMode.ANY, allowed_function_names=[choice])
+    return types.ToolConfig(function_calling_config=calling)
+
+
+def _to_delta(chunk: types.GenerateContentResponse, usage: Generation | None) -> Delta:
+    """One streamed chunk: its text and function calls; a block (of the prompt, or of the answer so far) raises."""
+    owed = usage or Generation("", 0, 0, usage_reported=False)
+    feedback = chunk.prompt_feedback
+    if feedback is not None and feedback.block_reason is not None:
+        blocked = f"prompt blocked: {_enum_name(feedback.block_reason)}"
+        raise ProviderError(Outcome.BLOCKED, blocked, billed=owed, bill_unknown=usage is None)
+    if not chunk.candidates:
+        return Delta()
+    candidate = chunk.candidates[0]
+    reason = _enum_name(candidate.finish_reason) if candidate.finish_reason is not None else None
+    if reason in _BLOCKING_FINISH_REASONS:
+        raise ProviderError(Outcome.BLOCKED, f"answer blocked: {reason}", billed=owed, bill_unknown=usage is None)
+    parts = candidate.content.parts if candidate.content and candidate.content.parts else []
+    text = "".join(part.text for part in parts if part.text and not part.thought)
+    calls = _tool_calls(parts)
+    finish = None if reason is None else _finish(reason, calls)
+    return Delta(text, calls, finish)
+
+
+def _tool_calls(parts: list[types.Part]) -> tuple[ToolCall, ...]:
+    calls = []
+    for part in parts:
+        call = part.function_call
+        if call is not None and call.name:
+            call_id = call.id or f"call_{uuid.uuid4().hex[:24]}"
+            calls.append(ToolCall(call_id, call.name, json.dumps(call.args or {}, ensure_ascii=False)))
+    return tuple(calls)
+
+
+def _finish(reason: str, calls: tuple[ToolCall, ...]) -> FinishReason:
+    if calls:
+        return "tool_calls"  # Gemini says STOP after a function call; OpenAI clients look for tool_calls
+    return "length" if reason == "MAX_TOKENS" else "stop"
+
+
 def _to_generation(response: types.GenerateContentResponse) -> Generation:
     billed = _billed(response.usage_metadata)
     owed = billed or Generation("", 0, 0, usage_reported=False)  # a blocked or empty answer is billed too
@@ -166,11 +283,12 @@ def _to_generation(response: types.GenerateContentResponse) -> Generation:
         raise ProviderError(Outcome.BLOCKED, f"answer blocked: {reason}", billed=owed, bill_unknown=unknown)
     parts = candidate.content.parts if candidate.content and candidate.content.parts else []
     text = "".join(part.text for part in parts if part.text and not part.thought)
-    if not text:
+    calls = _tool_calls(parts)
+    if not text and not calls:
         message = f"candidate has no text (finish reason {reason})"
         raise ProviderError(Outcome.EMPTY_RESPONSE, message, billed=owed, bill_unknown=unknown)
     return Generation(text=text, input_tokens=owed.input_tokens, output_tokens=owed.output_tokens,
-                      usage_reported=not unknown)  # fmt: skip
+                      usage_reported=not unknown, tool_calls=calls, finish_reason=_finish(reason, calls))  # fmt: skip
 
 
 def _billed(usage: types.GenerateContentResponseUsageMetadata | None) -> Generation | None:

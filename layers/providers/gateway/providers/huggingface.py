@@ -1,5 +1,6 @@
-"""Hugging Face through the official `huggingface_hub`: chat completion (`AsyncInferenceClient`, the "VL LM"
-backup and the point generator) and dataset commits (`HfApi`), its settings and its key.
+"""Hugging Face through the official `huggingface_hub`: chat completion, streamed or not, with tools
+(`AsyncInferenceClient`, the "VL LM" backup and the point generator), and dataset commits
+(`HfApi`), its settings and its key.
 
 The SDK is imported inside the functions that use it, never at import: the registry imports this module to
 read `PROVIDER`, and a function that never calls Hugging Face must not pay for `huggingface_hub`.
@@ -7,6 +8,9 @@ read `PROVIDER`, and a function that never calls Hugging Face must not pay for `
 
 from __future__ import annotations
 
+import json
+import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
@@ -14,15 +18,19 @@ from pydantic import BaseModel, Field, field_validator
 from gateway.core.errors import short
 from gateway.core.settings import HttpUrlText
 from gateway.providers.base import (
+    Delta,
+    FinishReason,
     Generation,
     GenerationRequest,
     Outcome,
     ProviderError,
     ProviderInfo,
     ProviderSpec,
+    ToolCall,
     malformed,
     outcome_for_status,
     parse_retry_after,
+    stream_cut,
     token_count,
     transport_or_unreadable,
 )
@@ -75,30 +83,128 @@ class HuggingFaceProvider:
         self._client = AsyncInferenceClient(base_url=base_url, api_key=api_key, timeout=timeout_ms / 1000)
 
     async def generate(self, request: GenerationRequest) -> Generation:
-        messages: list[dict[str, Any]] = []
-        if request.system:
-            messages.append({"role": "system", "content": request.system})
-        messages.append({"role": "user", "content": request.prompt})
-        response_format: Any = None
-        if request.json_schema is not None:
-            response_format = {
-                "type": "json_schema",
-                "json_schema": {"name": request.schema_name, "schema": request.json_schema, "strict": True},
-            }
         try:
-            output = await self._client.chat_completion(
-                messages,
-                model=self.model,
-                max_tokens=request.max_output_tokens,
-                temperature=request.temperature,
-                response_format=response_format,
-            )
+            output = await self._client.chat_completion(_messages(request), model=self.model, **_options(request))
         except Exception as exc:
             raise _classify(exc) from exc
         return read_chat_completion(output)
 
+    async def stream(self, request: GenerationRequest) -> AsyncIterator[Delta]:
+        """`chat_completion(stream=True)` with the usage in the last chunk: text as it comes; tool calls, whose
+        arguments arrive in pieces, whole with the finish reason."""
+        pieces, usage, finish = 0, None, None
+        calls: dict[int, dict[str, str]] = {}
+        from huggingface_hub import ChatCompletionInputStreamOptions
+
+        try:
+            with_usage = ChatCompletionInputStreamOptions(include_usage=True)
+            chunks = await self._client.chat_completion(
+                _messages(request), model=self.model, stream=True, stream_options=with_usage, **_options(request)
+            )
+            async for chunk in chunks:
+                usage = _usage(getattr(chunk, "usage", None)) or usage
+                choices = getattr(chunk, "choices", None) or []
+                if not isinstance(choices, list):
+                    raise malformed(f"a chunk's choices is {type(choices).__name__}, not a list", usage)
+                for choice in choices[:1]:
+                    text = _text(getattr(getattr(choice, "delta", None), "content", None), usage)
+                    _gather_calls(calls, getattr(getattr(choice, "delta", None), "tool_calls", None))
+                    finish = getattr(choice, "finish_reason", None) or finish
+                    if text:
+                        pieces += 1
+                        yield Delta(text)
+        except Exception as exc:
+            raise _classify(exc) from exc
+        if finish is None:
+            raise stream_cut(pieces)
+        if finish == "content_filter":
+            owed = usage or Generation("", 0, 0, usage_reported=False)
+            raise ProviderError(Outcome.BLOCKED, "answer blocked: content_filter", billed=owed, bill_unknown=not usage)
+        tool_calls = tuple(ToolCall(c["id"], c["name"], c["arguments"] or "{}") for _, c in sorted(calls.items()))
+        if not pieces and not tool_calls:
+            owed = usage or Generation("", 0, 0, usage_reported=False)
+            message = f"the stream had no content (finish reason {finish})"
+            raise ProviderError(Outcome.EMPTY_RESPONSE, message, billed=owed, bill_unknown=not usage)
+        yield Delta(tool_calls=tool_calls, finish_reason=_finish(finish, tool_calls), usage=usage)
+
     async def probe(self) -> None:
         await self.generate(GenerationRequest(prompt="ping", max_output_tokens=1))
+
+
+def _messages(request: GenerationRequest) -> list[dict[str, Any]]:
+    """The conversation in the OpenAI shape Hugging Face's chat completion takes."""
+    messages: list[dict[str, Any]] = [{"role": "system", "content": request.system}] if request.system else []
+    for message in request.conversation():
+        turn: dict[str, Any] = {"role": message.role, "content": message.content}
+        if message.tool_calls:
+            turn["tool_calls"] = [
+                {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+                for c in message.tool_calls
+            ]
+        if message.tool_call_id is not None:
+            turn["tool_call_id"] = message.tool_call_id
+        messages.append(turn)
+    return messages
+
+
+def _options(request: GenerationRequest) -> dict[str, Any]:
+    """The request's sampling, output format and tools as chat_completion's arguments."""
+    options: dict[str, Any] = {
+        "max_tokens": request.max_output_tokens,
+        "temperature": request.temperature,
+        "top_p": request.top_p,
+        "seed": request.seed,
+        "stop": list(request.stop) or None,
+    }
+    if request.json_schema is not None:
+        options["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {"name": request.schema_name, "schema": request.json_schema, "strict": True},
+        }
+    elif request.json_object:
+        options["response_format"] = {"type": "json_object"}
+    if request.tools:
+        options["tools"] = [
+            {"type": "function", "function": {"name": t.name, "description": t.description,
+                                              "parameters": t.parameters or {"type": "object", "properties": {}}}}
+            for t in request.tools
+        ]  # fmt: skip
+        choice = request.tool_choice
+        forced = {"type": "function", "function": {"name": choice}}
+        options["tool_choice"] = choice if choice in (None, "auto", "none", "required") else forced
+    return options
+
+
+def _gather_calls(calls: dict[int, dict[str, str]], deltas: Any) -> None:
+    """Add a chunk's tool-call pieces (by index: an id and a name first, then the arguments' text in pieces)."""
+    for delta in deltas if isinstance(deltas, list) else []:
+        index = getattr(delta, "index", None)
+        at = index if isinstance(index, int) else len(calls)
+        call = calls.setdefault(at, {"id": "", "name": "", "arguments": ""})
+        call["id"] = getattr(delta, "id", None) or call["id"] or f"call_{uuid.uuid4().hex[:24]}"
+        function = getattr(delta, "function", None)
+        name, arguments = getattr(function, "name", None), getattr(function, "arguments", None)
+        call["name"] = name if isinstance(name, str) and name else call["name"]
+        call["arguments"] += arguments if isinstance(arguments, str) else ""
+
+
+def _finish(reason: str, calls: tuple[ToolCall, ...]) -> FinishReason:
+    if calls:
+        return "tool_calls"
+    return "length" if reason == "length" else "stop"
+
+
+def _read_tool_calls(message: Any) -> tuple[ToolCall, ...]:
+    """A whole answer's tool calls; arguments given as an object (some servers do) are its JSON text."""
+    raw = getattr(message, "tool_calls", None)
+    calls = []
+    for call in raw if isinstance(raw, list) else []:
+        function = getattr(call, "function", None)
+        name, arguments = getattr(function, "name", None), getattr(function, "arguments", None)
+        if isinstance(name, str) and name:
+            text = json.dumps(arguments) if isinstance(arguments, dict) else str(arguments or "")
+            calls.append(ToolCall(getattr(call, "id", None) or f"call_{uuid.uuid4().hex[:24]}", name, text or "{}"))
+    return tuple(calls)
 
 
 def read_chat_completion(output: Any) -> Generation:
@@ -120,12 +226,14 @@ def read_chat_completion(output: Any) -> Generation:
     message = getattr(choice, "message", None)
     if message is None or isinstance(message, str | list | int | float | bool):
         raise malformed(f"the choice's message is {type(message).__name__}, not an object", billed)
-    text = _text(getattr(message, "content", None), billed)
-    if not text:
+    text = _text(getattr(message, "content", None), billed) or ""
+    calls = _read_tool_calls(message)
+    if not text and not calls:
         message_text = f"choice has no content (finish reason {finish})"
         raise ProviderError(Outcome.EMPTY_RESPONSE, message_text, billed=owed, bill_unknown=not billed)
     return Generation(text=text, input_tokens=owed.input_tokens, output_tokens=owed.output_tokens,
-                      usage_reported=billed is not None)  # fmt: skip
+                      usage_reported=billed is not None, tool_calls=calls,
+                      finish_reason=_finish(str(finish), calls))  # fmt: skip
 
 
 def _text(content: Any, billed: Generation | None) -> str | None:

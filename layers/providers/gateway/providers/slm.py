@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -14,6 +15,7 @@ from pydantic import BaseModel, Field
 from gateway.core.errors import short
 from gateway.core.settings import HttpUrlText
 from gateway.providers.base import (
+    Delta,
     Generation,
     GenerationRequest,
     Outcome,
@@ -64,9 +66,11 @@ class SlmProvider:
         self._client = httpx.AsyncClient(headers=headers, timeout=timeout_ms / 1000)
 
     async def generate(self, request: GenerationRequest) -> Generation:
-        prompt = f"{request.system}\n\n{request.prompt}" if request.system else request.prompt
-        if request.json_schema is not None:
+        if request.json_schema is not None or request.json_object:
             raise ProviderError(Outcome.INVALID_REQUEST, "the sLM service does not support structured output")
+        if request.tools:
+            raise ProviderError(Outcome.INVALID_REQUEST, "the sLM service does not support tools")
+        prompt = _prompt(request)
         body: dict[str, Any] = {"prompt": prompt, "max_new_tokens": request.max_output_tokens}
         if request.temperature is not None:
             body["temperature"] = request.temperature
@@ -108,8 +112,21 @@ class SlmProvider:
             output_tokens=_int(data.get("output_tokens"), len(text.split())),
         )
 
+    async def stream(self, request: GenerationRequest) -> AsyncIterator[Delta]:
+        """The sLM does not stream: its whole answer is one piece."""
+        generation = await self.generate(request)
+        yield Delta(generation.text, finish_reason="stop", usage=generation)
+
     async def probe(self) -> None:
         await self.generate(GenerationRequest(prompt="ping", max_output_tokens=1))
+
+
+def _prompt(request: GenerationRequest) -> str:
+    """One prompt for a `/generate` service: the system instruction, then the turns (labelled when there are
+    several: a conversation)."""
+    turns = request.conversation()
+    body = turns[0].content if len(turns) == 1 else "\n".join(f"{turn.role}: {turn.content}" for turn in turns)
+    return f"{request.system}\n\n{body}" if request.system else body
 
 
 def _int(value: object, fallback: int) -> int:

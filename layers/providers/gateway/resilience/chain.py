@@ -1,11 +1,12 @@
-"""The fallback chain: try each configured provider in order within the request's deadline."""
+"""The fallback chain: try each configured provider in order within the request's deadline, for a whole answer
+(`run_chain`) or a stream (`open_stream`: the same walk, its attempt succeeding at the stream's first piece)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Literal, Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -29,6 +30,7 @@ from gateway.resilience.breaker import Admission
 from gateway.resilience.guards import Resilience, resilience_for
 from gateway.resilience.retry import RETRYABLE
 from gateway.resilience.spend import LedgerUnavailableError, Reservation, SpendRefusedError
+from gateway.resilience.streaming import ChainStream, OpenedStream, open_provider_stream
 
 
 async def run_chain[T](
@@ -49,28 +51,84 @@ async def run_chain[T](
     """
     if not specs:
         raise NoProviderConfiguredError("no provider in this endpoint's chain is configured")
-    run: _ChainRun[T] = _ChainRun(resilience or resilience_for(get_settings()), deadline, secrets)
+    run = _ChainRun(resilience or resilience_for(get_settings()), deadline, secrets)
     try:
-        return await run.through(specs, request, parse)
+        result = await run.through(specs, request, parse)
     finally:
         await run.flush()
+    assert isinstance(result, ChainResult)
+    return result
 
 
-class _ChainRun[T]:
+async def open_stream(
+    specs: Sequence[ProviderSpec],
+    request: GenerationRequest,
+    deadline: Deadline,
+    *,
+    secrets: Sequence[str] = (),
+    resilience: Resilience | None = None,
+) -> ChainStream:
+    """The stream of the first provider that yields a first piece of content within the deadline.
+
+    Every failure before that piece is retried and falls back as `run_chain`'s are; when no provider streams, the
+    same GatewayError is raised. The stream's own attempt is recorded, the breaker told and the spend settled when
+    the stream ends (`gateway.resilience.streaming`).
+    """
+    if not specs:
+        raise NoProviderConfiguredError("no provider in this endpoint's chain is configured")
+    run = _ChainRun(resilience or resilience_for(get_settings()), deadline, secrets, streams=True)
+    try:
+        opened = await run.through(specs, request, _unparsed)
+    except BaseException:
+        await run.flush()
+        raise
+    assert isinstance(opened, ChainStream)
+    return opened
+
+
+def _unparsed(text: str) -> str:
+    return text
+
+
+class StreamingRun(Protocol):
+    """What a stream tells the chain run that opened it when it ends (`gateway.resilience.streaming`)."""
+
+    deadline: Deadline
+    attempts: list[Attempt]
+
+    async def stream_ended(
+        self, spec: ProviderSpec, generation: Generation, reservation: Reservation | None, started: float,
+        admission: Admission,
+    ) -> None: ...  # fmt: skip
+
+    async def stream_failed(
+        self, spec: ProviderSpec, failure: ProviderError, reservation: Reservation | None, started: float,
+        admission: Admission, *, tell_breaker: bool,
+    ) -> None: ...  # fmt: skip
+
+    async def stream_abandoned(
+        self, spec: ProviderSpec, reservation: Reservation | None, started: float, admission: Admission
+    ) -> None: ...
+
+
+class _ChainRun:
     """One request's walk down the chain, and the state writes it leaves to finish in the background."""
 
-    def __init__(self, resilience: Resilience, deadline: Deadline, secrets: Sequence[str]) -> None:
+    def __init__(
+        self, resilience: Resilience, deadline: Deadline, secrets: Sequence[str], streams: bool = False
+    ) -> None:
         self.guards = resilience
         self.deadline = deadline
         self.secrets = secrets
+        self.streams = streams
         self.attempts: list[Attempt] = []
         self.out_of_time = False
         self._pending: list[asyncio.Future[None]] = []
         self._settling: list[asyncio.Future[None]] = []
 
     async def through(
-        self, specs: Sequence[ProviderSpec], request: GenerationRequest, parse: Callable[[str], T]
-    ) -> ChainResult[T]:
+        self, specs: Sequence[ProviderSpec], request: GenerationRequest, parse: Callable[[str], Any]
+    ) -> ChainResult[Any] | ChainStream:
         if self.guards.breakers is not None:
             self._guarded("read the circuits", self.guards.breakers.load, specs)  # the request's one batch read
         for spec in specs:
@@ -82,8 +140,8 @@ class _ChainRun[T]:
         raise self._failure()
 
     async def _try(
-        self, spec: ProviderSpec, request: GenerationRequest, parse: Callable[[str], T]
-    ) -> ChainResult[T] | None:
+        self, spec: ProviderSpec, request: GenerationRequest, parse: Callable[[str], Any]
+    ) -> ChainResult[Any] | ChainStream | None:
         """One provider: admitted by its circuit and the spend cap, then called and retried as needed."""
         board = self.guards.breakers
         admission = self._guarded("check the circuit", board.admit, spec) if board is not None else None
@@ -105,10 +163,13 @@ class _ChainRun[T]:
             if reservation is False:
                 return None
             billed: Generation | None = None
-            unknown_bill = False
+            unknown_bill = settles_later = False
             started = time.perf_counter()
             try:
-                generation = await asyncio.wait_for(provider.generate(request), timeout=budget)
+                call: Awaitable[Generation | OpenedStream] = (
+                    open_provider_stream(provider, request) if self.streams else provider.generate(request)
+                )
+                got = await asyncio.wait_for(call, timeout=budget)
             except TimeoutError:
                 cut_by_deadline = budget < spec.timeout_ms / 1000
                 self.out_of_time = self.out_of_time or cut_by_deadline
@@ -120,10 +181,13 @@ class _ChainRun[T]:
                 failure, billed, unknown_bill = exc, exc.billed, exc.bill_unknown
                 self._failed(spec, failure, started, admission)
             else:
-                billed = generation  # billed even when `parse` then rejects the answer
-                return self._answered(spec, generation, parse, started, admission)
+                if isinstance(got, OpenedStream):  # the attempt goes on as the stream: settled when it ends
+                    settles_later = True
+                    return ChainStream(self, spec, got, reservation or None, admission, started)
+                billed = got  # billed even when `parse` then rejects the answer
+                return self._answered(spec, got, parse, started, admission)
             finally:
-                if self.guards.spend is not None and reservation:
+                if self.guards.spend is not None and reservation and not settles_later:
                     self._settling.append(self._later(self.guards.spend.settle, reservation, billed, unknown_bill))
             delay = None if admission is Admission.PROBE else self._retry_delay(failure, number)
             if delay is None:
@@ -153,10 +217,10 @@ class _ChainRun[T]:
         self,
         spec: ProviderSpec,
         generation: Generation,
-        parse: Callable[[str], T],
+        parse: Callable[[str], Any],
         started: float,
         admission: Admission,
-    ) -> ChainResult[T] | None:
+    ) -> ChainResult[Any] | None:
         board = self.guards.breakers
         if board is not None:  # the provider answered: healthy, even if the answer is then rejected
             self._later(board.on_success, spec, admission)
@@ -181,6 +245,39 @@ class _ChainRun[T]:
         if board is not None and tell_breaker:
             error = scrub(failure.message, self.secrets)
             self._later(board.on_failure, spec, failure.outcome, error, failure.retry_after_s, admission)
+
+    async def stream_ended(
+        self, spec: ProviderSpec, generation: Generation, reservation: Reservation | None, started: float,
+        admission: Admission,
+    ) -> None:  # fmt: skip
+        """A stream came whole: the provider is healthy, its usage is billed, its attempt is `ok`."""
+        if self.guards.breakers is not None:
+            self._later(self.guards.breakers.on_success, spec, admission)
+        self._record(spec, Outcome.OK, started, generation=generation)
+        await self._settle_stream(reservation, generation, unknown=not generation.usage_reported)
+
+    async def stream_failed(
+        self, spec: ProviderSpec, failure: ProviderError, reservation: Reservation | None, started: float,
+        admission: Admission, *, tell_breaker: bool,
+    ) -> None:  # fmt: skip
+        """A stream failed after its first piece: told to the breaker (unless the deadline cut it), settled from the
+        usage the failure reports, else at the reservation (what was streamed may well be billed)."""
+        self._failed(spec, failure, started, admission, tell_breaker=tell_breaker)
+        await self._settle_stream(reservation, failure.billed, unknown=failure.billed is None)
+
+    async def stream_abandoned(
+        self, spec: ProviderSpec, reservation: Reservation | None, started: float, admission: Admission
+    ) -> None:
+        """The stream's reader left before its end: the provider was answering (healthy); billed unknown."""
+        if self.guards.breakers is not None:
+            self._later(self.guards.breakers.on_success, spec, admission)
+        self._record(spec, Outcome.OK, started, "the client left before the answer's end")
+        await self._settle_stream(reservation, None, unknown=True)
+
+    async def _settle_stream(self, reservation: Reservation | None, billed: Generation | None, unknown: bool) -> None:
+        if self.guards.spend is not None and reservation:
+            self._settling.append(self._later(self.guards.spend.settle, reservation, billed, unknown))
+        await self.flush()
 
     def _guarded[R](self, what: str, call: Callable[..., R], *args: Any) -> R | None:
         """A read of shared state that must not take the request down: on failure, log and go on."""

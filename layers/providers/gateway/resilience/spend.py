@@ -17,7 +17,6 @@ slices shrink to one call, which bounds what stays unused at the cut-off.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable
@@ -245,7 +244,7 @@ def _expiry() -> int:
 def worst_case_cost(model: str, request: GenerationRequest) -> float:
     """An upper bound of one call's cost: input tokens <= UTF-8 bytes plus a template's allowance, output tokens <=
     `max_output_tokens` plus the thinking budget the provider is told (`shared/models.json`)."""
-    text = request.prompt + (request.system or "") + (json.dumps(request.json_schema) if request.json_schema else "")
+    text = request.text_sent()
     info = catalogue().models.get(model)
     thinking = (info.thinking_budget or 0) if info is not None else 0
     bound = cost_usd(model, len(text.encode()) + TEMPLATE_TOKENS, request.max_output_tokens + thinking)
