@@ -32,8 +32,12 @@ with loading("chat app"):
     @app.post(
         "/v1/chat/completions",
         response_model=None,
-        responses={200: {"description": "a chat.completion, or chat.completion.chunk events (`stream: true`)"}},
-    )
+        responses={200: {
+            "description": "a `chat.completion`, or (`stream: true`) `chat.completion.chunk` events then `[DONE]`",
+            "content": {"application/json": {"schema": {"type": "object"}},
+                        "text/event-stream": {"schema": {"type": "string"}}},
+        }},
+    )  # fmt: skip
     async def post_chat_completions(body: ChatCompletionRequest, ctx: StreamingContext) -> Response:
         if body.stream:
             events, headers = await chat.start_stream(body, ctx)
@@ -45,9 +49,9 @@ with loading("chat app"):
     async def get_models() -> dict[str, Any]:
         return catalogue.models()
 
-    @app.get("/v1/models/{model_id:path}")
-    async def get_model(model_id: str = Path(min_length=1, max_length=128)) -> dict[str, Any]:
-        return catalogue.model(model_id)
+    @app.get("/v1/models/{model:path}")  # API Gateway's {model+}: model ids have slashes
+    async def get_model(model: str = Path(min_length=1, max_length=128)) -> dict[str, Any]:
+        return catalogue.model(model)
 
     @app.post("/v1/embeddings")
     async def post_embeddings(body: EmbeddingRequest, ctx: StreamingContext) -> dict[str, Any]:

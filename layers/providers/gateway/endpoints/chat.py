@@ -40,17 +40,27 @@ class _RoutePrompt:
     max_output_tokens: int = 1024
 
 
-@dataclass(frozen=True)
+@dataclass
 class ChatPlan:
     """Where a chat request goes and what it asks: the chain, the provider request, how an answer is checked."""
 
     body: ChatCompletionRequest
     specs: list[ProviderSpec]
     request: GenerationRequest
-    decision: RouteDecision
     parse: Callable[[str], str]
     created: int
     started: float
+    ctx: RequestContext
+    _decision: RouteDecision | None = None
+
+    @property
+    def decision(self) -> RouteDecision:
+        """The route endpoint's decision for the prompt (topic, language): made when `auto` needs its chain, else
+        only when the answer is recorded, off the way to the first token."""
+        if self._decision is None:
+            prompt = _RoutePrompt(self.request.prompt or " ", max_output_tokens=self.body.max_output_tokens)
+            self._decision = decide(prompt, self.ctx.settings, self.ctx.keys)
+        return self._decision
 
 
 def plan(body: ChatCompletionRequest, ctx: RequestContext) -> ChatPlan:
@@ -67,7 +77,6 @@ def plan(body: ChatCompletionRequest, ctx: RequestContext) -> ChatPlan:
         for m in body.messages
     )
     prompt = next((m.content for m in reversed(turns) if m.role == "user"), turns[-1].content)
-    decision = decide(_RoutePrompt(prompt or " ", max_output_tokens=body.max_output_tokens), ctx.settings, ctx.keys)
     choice = body.tool_choice
     schema = body.response_format.json_schema if body.response_format else None
     request = GenerationRequest(
@@ -85,8 +94,13 @@ def plan(body: ChatCompletionRequest, ctx: RequestContext) -> ChatPlan:
         tools=tuple(Tool(t.function.name, t.function.description, t.function.parameters) for t in body.tools or ()),
         tool_choice=choice.function.name if isinstance(choice, NamedToolChoice) else choice,
     )
-    specs = decision.specs if body.model == AUTO else _chain_for(body.model, ctx)
-    return ChatPlan(body, specs, request, decision, _parser(request), int(time.time()), time.perf_counter())
+    chat = ChatPlan(body, [], request, _parser(request), int(time.time()), time.perf_counter(), ctx)
+    specs = chat.decision.specs if body.model == AUTO else _chain_for(body.model, ctx)
+    if request.tools or request.json_object or request.json_schema is not None:  # not asked of a model that cannot
+        models = catalogue().models
+        specs = [spec for spec in specs if spec.model not in models or models[spec.model].structured_output]
+    chat.specs = specs
+    return chat
 
 
 def _chain_for(model: str, ctx: RequestContext) -> list[ProviderSpec]:
@@ -108,7 +122,7 @@ def _parser(request: GenerationRequest) -> Callable[[str], str]:
 
         try:
             validate = fastjsonschema.compile(request.json_schema)
-        except fastjsonschema.JsonSchemaDefinitionException as exc:
+        except Exception as exc:  # a definition error, or a schema its compiler cannot read at all
             raise UnsupportedFieldError(
                 "response_format.json_schema.schema", f"not a usable JSON Schema: {exc}"
             ) from None

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.http.events import require_object
+
 BEARER = "bearer "
 
 
@@ -27,6 +29,9 @@ def presented_key(headers: dict[str, str] | None) -> str | None:
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Allow the method with the presented key as the usage identifier; raise `Unauthorized` (API Gateway's 401)
     when there is none."""
+    event = require_object(event)
+    if not isinstance(event.get("methodArn"), str) or not isinstance(event.get("headers") or {}, dict):
+        raise ValueError("the authorizer only answers API Gateway REQUEST authorizer events (methodArn, headers)")
     key = presented_key(event.get("headers"))
     if key is None:
         raise PermissionError("Unauthorized")  # API Gateway answers 401 for an authorizer that raises "Unauthorized"

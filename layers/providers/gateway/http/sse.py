@@ -13,12 +13,13 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Mapping
 
+from aws_lambda_powertools.metrics import MetricUnit
 from fastapi.responses import StreamingResponse
 from fastapi.sse import KEEPALIVE_COMMENT, format_sse_event
 
 from gateway.core.errors import GatewayError
 from gateway.http.errors import openai_error
-from gateway.observability import logger
+from gateway.observability import logger, metrics
 
 
 def event_stream(
@@ -31,7 +32,9 @@ def event_stream(
             if event is None:
                 yield KEEPALIVE_COMMENT
             elif isinstance(event, GatewayError):
+                # The status was 200: the log line and `StreamsInterrupted` are what count this failure.
                 logger.error("stream ended by an error", extra={"code": event.code, "error_message": event.message})
+                metrics.add_metric(name="StreamsInterrupted", unit=MetricUnit.Count, value=1)
                 error = openai_error(event.status_code, event.code, event.message, request_id, event.details)
                 yield format_sse_event(data_str=json.dumps(error))
                 return
