@@ -35,7 +35,7 @@ def test_the_openai_sdk_works_with_the_base_url_alone(stack: LocalStackProcess) 
     # Then both answer, the stream in several chunks
     assert "Say hi to Ada" in (whole.choices[0].message.content or "")
     assert sum(1 for c in chunks if c.choices and c.choices[0].delta.content) > 1
-    assert [m.id for m in client.models.list()][0] == "auto"
+    assert next(m.id for m in client.models.list()) == "auto"
 
 
 def test_a_stream_arrives_as_it_is_produced_through_the_local_api(stack: LocalStackProcess) -> None:

@@ -39,5 +39,5 @@ def test_a_request_without_a_key_is_unauthorized(headers: dict[str, str] | None)
     event = load_event("authorizer_request")
     event["headers"] = headers
     # Then the authorizer raises "Unauthorized", which API Gateway answers with 401
-    with pytest.raises(PermissionError, match="^Unauthorized$"):
+    with pytest.raises(PermissionError, match=r"^Unauthorized$"):
         _authorize(event)
