@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import httpx
 import openai
@@ -279,3 +280,17 @@ def test_twenty_concurrent_streams_all_complete(async_client: AsyncOpenAI) -> No
     # When twenty streams run at once, then each completes with its own answer
     answers = asyncio.run(run())
     assert [f"Stream {n} about rivers" in answer for n, answer in enumerate(answers)] == [True] * 20
+
+
+def test_the_deadline_comes_from_the_web_adapters_lambda_context(
+    base_url: str, gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given Gemini slow to start (2 s) and the web adapter saying the Lambda has 1.2 s left
+    gateway.emulator.fail("gemini", "delay", delay_s=2.0)
+    deadline_ms = int(time.time() * 1000) + 1200
+    body = {"model": "gemini-2.5-flash", "messages": HELLO, "stream": True}
+    headers = {"x-amzn-lambda-context": json.dumps({"request_id": "r", "deadline": deadline_ms})}
+    # When a stream is asked for, then the gateway answers in time with 504 before any stream
+    answer = httpx.post(f"{base_url}/chat/completions", json=body, headers=headers, timeout=30)
+    assert answer.status_code == 504
+    assert answer.json()["error"]["code"] == "deadline_exceeded"

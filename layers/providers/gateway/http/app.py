@@ -17,7 +17,8 @@ from gateway.http.errors import ErrorRender, error_response, install_error_handl
 
 def _remaining_ms(request: Request) -> int | None:
     """The Lambda's remaining time: from Mangum's context, or from the deadline the Lambda Web Adapter passes in
-    `x-amzn-lambda-context` (milliseconds since the epoch); None outside Lambda."""
+    `x-amzn-lambda-context` (milliseconds since the epoch; `deadline`, or `deadline_ms` as its docs spell it); None
+    outside Lambda."""
     context = request.scope.get("aws.context")
     if context is not None:
         remaining: int = context.get_remaining_time_in_millis()
@@ -25,7 +26,9 @@ def _remaining_ms(request: Request) -> int | None:
     forwarded = request.headers.get("x-amzn-lambda-context")
     if forwarded:
         try:
-            return int(json.loads(forwarded)["deadline"]) - int(time.time() * 1000)
+            context_json = json.loads(forwarded)
+            deadline = context_json.get("deadline", context_json.get("deadline_ms"))
+            return int(deadline) - int(time.time() * 1000)
         except (ValueError, KeyError, TypeError):
             return None
     return None
