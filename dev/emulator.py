@@ -576,7 +576,7 @@ def _gemini_tool_call(req: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     allowed = calling.get("allowedFunctionNames") or [declarations[0].get("name")]
     chosen = next((d for d in declarations if d.get("name") in allowed), declarations[0])
-    schema = chosen.get("parametersJsonSchema") or chosen.get("parameters") or {"type": "object"}
+    schema = _get(chosen, "parametersJsonSchema", "parameters_json_schema", "parameters") or {"type": "object"}
     return {"name": chosen.get("name"), "args": generate_from_schema(schema)}
 
 

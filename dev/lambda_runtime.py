@@ -21,7 +21,16 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = REPO_ROOT / "functions"
 LAYER_DIR = REPO_ROOT / "layers" / "providers"
-FUNCTIONS = ("route", "generate_points", "status", "handle_error", "training_consumer", "ws")
+FUNCTIONS = (
+    "route",
+    "generate_points",
+    "status",
+    "handle_error",
+    "training_consumer",
+    "ws",
+    "chat",
+    "api_key_authorizer",
+)
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 

@@ -11,6 +11,7 @@ function's answer carries.
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import re
 import threading
@@ -44,7 +45,8 @@ class ApiRoute:
     def match(self, method: str, path: str) -> dict[str, str] | None:
         if method != self.method:
             return None
-        pattern = "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.path)) + "$"
+        pattern = re.sub(r"\\\{(\w+)\\\+\\\}", r"(?P<\1>.+)", re.escape(self.path))  # {name+}: greedy, as API Gateway's
+        pattern = "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", pattern) + "$"
         found = re.match(pattern, path)
         return found.groupdict() if found else None
 
@@ -81,6 +83,9 @@ class LocalApi:
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
         self.pages: dict[str, Callable[[], dict[str, Any]]] = {}  # dev-only GET pages (the playground), by path
+        # Functions served by an ASGI server of their own (the chat function under uvicorn, as the web adapter runs
+        # it), by name: their requests are passed on to it and their answers streamed back as they come.
+        self.upstreams: dict[str, str] = {}
         self._controls: dict[str, Control] = {}
 
     @property
@@ -109,6 +114,12 @@ class LocalApi:
         """Hand a non-HTTP event to a function on its worker (after the requests it is answering)."""
         context = LocalLambdaContext(function_name=function, timeout_s=timeout_s)
         return self._workers[function].submit(_call, function, event, context).result()
+
+    def upstream_for(self, method: str, raw_path: str) -> str | None:
+        """The ASGI server that serves this request's function, when it has one."""
+        path = urlsplit(raw_path).path
+        route = next((r for r in self.routes if r.match(method, path) is not None), None)
+        return self.upstreams.get(route.function) if route is not None else None
 
     def dispatch(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
         """Turn one HTTP request into a proxy event for the matching function and return its answer."""
@@ -176,6 +187,10 @@ def _handler_class(api: LocalApi) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             headers = dict(self.headers.items())
+            upstream = api.upstream_for(self.command, self.path)
+            if upstream is not None:
+                self._pass_on(upstream, body, headers)
+                return
             try:
                 answer = api.dispatch(self.command, self.path, headers, body)
             except Exception as exc:  # a handler crash is a 502 from API Gateway too
@@ -196,6 +211,29 @@ def _handler_class(api: LocalApi) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(data)
+
+        def _pass_on(self, upstream: str, body: bytes, headers: dict[str, str]) -> None:
+            """The request to the function's ASGI server, its answer back piece by piece (chunked) as it comes."""
+            target = urlsplit(upstream)
+            connection = http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port, timeout=900)
+            try:
+                sent = {k: v for k, v in headers.items() if k.lower() not in ("host", "connection", "content-length")}
+                connection.request(self.command, self.path, body=body or None, headers=sent)
+                answer = connection.getresponse()
+                self.send_response(answer.status)
+                for name, value in answer.getheaders():
+                    if name.lower() not in ("transfer-encoding", "connection", "content-length", "date", "server"):
+                        self.send_header(name, value)
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                while piece := answer.read1(65536):
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                    self.wfile.flush()
+                self.wfile.write(b"0\r\n\r\n")
+            except OSError:  # the client or the server went away: the other side's connection is closed
+                self.close_connection = True
+            finally:
+                connection.close()
 
         do_GET = do_POST = _serve
 

@@ -20,6 +20,7 @@ from types import FrameType
 
 from dev.aws_faults import AwsFaultInjector
 from dev.aws_stack import provision, start_moto_server
+from dev.chat_server import ChatServer
 from dev.emulator import ProviderEmulator
 from dev.local_api import LocalApi
 from dev.local_env import AWS_DUMMY, local_setup
@@ -42,6 +43,12 @@ curl -s -X POST {url}/v1/generate-points -H 'Content-Type: application/json' \\
 curl -s -X POST {url}/v1/handle-error -H 'Content-Type: application/json' \\
   -d '{{"error": {{"message": "KeyError: user_id", "type": "KeyError", "language": "python"}}}}'
 curl -s -X POST {url}/__local/schedules/{schedule}   # run the scheduled probe now
+# the OpenAI-compatible API (any OpenAI client: base URL {url}/v1, any key locally), streamed with -N:
+curl -sN {url}/v1/chat/completions -H 'Content-Type: application/json' -H 'Authorization: Bearer {api_key}' \\
+  -d '{{"model": "auto", "stream": true, "messages": [{{"role": "user", "content": "Say hello in five words."}}]}}'
+{python} -c 'from openai import OpenAI; client = OpenAI(base_url="{url}/v1", api_key="local")
+answer = client.chat.completions.create(model="auto", messages=[{{"role": "user", "content": "Hi"}}])
+print(answer.choices[0].message.content)'
 # the WebSocket API (type a frame, e.g. {{"action": "chat", "id": "1", "prompt": "Hello"}}):
 {python} -m websockets '{ws_url}/?api_key={api_key}'
 # make the emulator fail, then watch the fallback in "attempts" (no-cache: not the answer cached above):
@@ -67,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     emulator = ProviderEmulator(host="127.0.0.1").start()
     api: LocalApi | None = None
     ws: LocalWebSocketApi | None = None
+    chat: ChatServer | None = None
     pollers: list[SqsPoller | StreamPoller | Scheduler] = []
     try:
         resources = provision()
@@ -77,7 +85,9 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["WS_MANAGEMENT_URL"] = ws.management_url  # the ws handler's frames go back through it
         ws.start()
         api_key = resources.api_keys["GatewayApiApiKey"]  # the standard plan's key (local-GatewayApiApiKey)
+        chat = ChatServer(args.host).start()  # the chat function under uvicorn, as the web adapter runs it in AWS
         api = LocalApi(args.host, args.port)
+        api.upstreams["chat"] = chat.url  # its routes, on the same port as every other, streamed through
         api.pages.update(playground_pages(ws.url, api_key))
         api.start()
         consumers = (("RouteJobsQueue", "route"), ("TrainingQueue", "training_consumer"))
@@ -107,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"AWS fault injector (throttling, conflicts, capacity) at {injector.url}/__aws_faults/")
         print(f"real providers: {', '.join(setup.real_providers) or 'none'}; emulated: {', '.join(emulated)}")
         print(f"WebSocket API on {ws.url} (API key: {api_key}); playground at {api.url}/playground")
+        print(f"OpenAI-compatible API at {api.url}/v1 (streamed: the chat function under uvicorn at {chat.url})")
         port = "" if args.port == 3000 else f" PORT={args.port}"
         print(f"make invoke{port} FUNCTION=... EVENT=... runs a handler against this stack's moto and emulator")
         names = list(scheduler.schedules) or ["<name>"]
@@ -135,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
             ws.stop()
         if api is not None:
             api.stop()
+        if chat is not None:
+            chat.stop()
         emulator.stop()
         injector.stop()
         moto_server.stop()

@@ -66,6 +66,38 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
+class OpenAiErrorBody(BaseModel):
+    """What went wrong, in OpenAI's shape (OpenAI clients parse it)."""
+
+    model_config = ConfigDict(title="OpenAiErrorBody")
+
+    message: str = Field(description="What went wrong, naming the field at fault for invalid input")
+    type: str = Field(description="invalid_request_error, authentication_error, rate_limit_error, server_error, ...")
+    param: str | None = Field(description="The field at fault, when one is")
+    code: str = Field(description="A stable code: unsupported_parameter, model_not_found, all_providers_failed, ...")
+    request_id: str = Field(description="The correlation id, also in the X-Request-Id header")
+    attempts: list[dict[str, Any]] | None = Field(None, description="502/503/504: the provider attempts")
+
+
+class OpenAiErrorResponse(BaseModel):
+    """Every error the OpenAI-compatible function answers with."""
+
+    error: OpenAiErrorBody
+
+
+# The OpenAI-compatible function answers in OpenAI's error shape, with OpenAI's statuses (400 for invalid input).
+_OPENAI_FUNCTIONS = {"chat"}
+_OPENAI_STATUSES = {
+    ("POST", "/v1/chat/completions"): [400, 404, 413, 415, 429, 502, 503, 504],
+    ("GET", "/v1/models/{model}"): [400, 404],
+    ("POST", "/v1/embeddings"): [400, 404, 413, 415, 502],
+}
+_OPENAI_DESCRIPTIONS = {
+    400: "Invalid input, or a field the gateway cannot honour (`param` names it), or a body that is not UTF-8",
+    404: "An unknown model (`model_not_found`)",
+}
+
+
 def function_apps() -> dict[str, FastAPI]:
     """Each function's module-level FastAPI `app`, by function name; functions without one are skipped."""
     apps: dict[str, FastAPI] = {}
@@ -132,26 +164,33 @@ def _statuses_for(route: APIRoute) -> list[int]:
     return sorted(set(statuses))
 
 
-def document(app: FastAPI) -> dict[str, Any]:
-    """The app's OpenAPI document with the gateway's error shape and error statuses."""
+def document(app: FastAPI, openai_shape: bool = False) -> dict[str, Any]:
+    """The app's OpenAPI document with the gateway's error shape and error statuses (OpenAI's, for the
+    OpenAI-compatible function)."""
     doc = copy.deepcopy(app.openapi())
     schemas: dict[str, Any] = doc.setdefault("components", {}).setdefault("schemas", {})
     for name in _FASTAPI_ERROR_SCHEMAS:
         schemas.pop(name, None)
-    error_schema = ErrorResponse.model_json_schema(ref_template=_REF)
+    shape = OpenAiErrorResponse if openai_shape else ErrorResponse
+    error_schema = shape.model_json_schema(ref_template=_REF)
     schemas.update(error_schema.pop("$defs", {}))
-    schemas["ErrorResponse"] = error_schema
+    schemas[shape.__name__] = error_schema
     codes = _error_statuses()
-    error_content = {"application/json": {"schema": {"$ref": _REF.format(model="ErrorResponse")}}}
+    error_content = {"application/json": {"schema": {"$ref": _REF.format(model=shape.__name__)}}}
     for route in app.routes:
         if not isinstance(route, APIRoute):
             continue
         for method in sorted(route.methods or ()):
             operation = doc["paths"][route.path_format][method.lower()]
             responses = operation["responses"]
-            for status in _statuses_for(route):
+            if openai_shape:
+                responses.pop("422", None)  # OpenAI answers invalid input with 400
+            statuses = _OPENAI_STATUSES.get((method, route.path_format), []) if openai_shape else _statuses_for(route)
+            for status in statuses:
                 listed = ", ".join(f"`{code}`" for code in codes.get(status, []))
                 description = _DESCRIPTIONS[status] + (f" ({listed})" if listed else "")
+                if openai_shape and status in _OPENAI_DESCRIPTIONS:
+                    description = _OPENAI_DESCRIPTIONS[status]
                 if status == 422 and route.body_field is not None:
                     description += _BODY_RULES
                 responses[str(status)] = {"description": description, "content": error_content}
@@ -169,7 +208,10 @@ def render(doc: dict[str, Any]) -> str:
 
 def generated() -> dict[str, str]:
     """`openapi/<function>.json` file names and their text, as the code stands."""
-    return {f"{function}.json": render(document(app)) for function, app in function_apps().items()}
+    return {
+        f"{function}.json": render(document(app, openai_shape=function in _OPENAI_FUNCTIONS))
+        for function, app in function_apps().items()
+    }
 
 
 def differences(directory: Path = OPENAPI_DIR) -> list[str]:

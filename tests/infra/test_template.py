@@ -33,7 +33,13 @@ EXPECTED_ENDPOINTS = {
     ("POST", "/v1/admin/circuits/reset"): "StatusFunction",
     ("POST", "/v1/jobs"): "RouteFunction",
     ("GET", "/v1/jobs/{job_id}"): "RouteFunction",
+    ("POST", "/v1/chat/completions"): "ChatFunction",
+    ("GET", "/v1/models"): "ChatFunction",
+    ("GET", "/v1/models/{model+}"): "ChatFunction",
+    ("POST", "/v1/embeddings"): "ChatFunction",
 }
+STREAMED = "ChatFunction"  # its answers are streamed through the web adapter (run.sh)
+AUTHORIZER = "ApiKeyAuthorizerFunction"  # the REST API's Lambda authorizer: no provider, no AWS call
 PUBLIC_PATHS = {"/health"}
 WS_ACTIONS = {"execute-api:ManageConnections", "apigateway:GET"}  # the ws function's inline Allow statements
 ADMIN_PREFIX = "/v1/admin/"
@@ -56,6 +62,7 @@ def functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
             **resource["Properties"].get("Environment", {}).get("Variables", {}),
         }
         props["Environment"] = {"Variables": env}
+        props["Layers"] = [*globals_.get("Layers", []), *resource["Properties"].get("Layers", [])]  # SAM appends
         merged[logical_id] = props
     return merged
 
@@ -87,7 +94,7 @@ def _walk(value: Any) -> list[tuple[str, Any]]:
 
 
 def test_every_function_is_arm64_python312_on_the_providers_layer(functions: dict[str, dict[str, Any]]) -> None:
-    # Given the four API functions, the training-queue consumer and the WebSocket API's, with Globals applied
+    # Given the API functions, the training-queue consumer, the WebSocket API's and the authorizer, Globals applied
     assert set(functions) == {
         "RouteFunction",
         "GeneratePointsFunction",
@@ -95,14 +102,16 @@ def test_every_function_is_arm64_python312_on_the_providers_layer(functions: dic
         "HandleErrorFunction",
         "TrainingConsumerFunction",
         "WsFunction",
+        STREAMED,
+        AUTHORIZER,
     }
     for logical_id, props in functions.items():
         # Then each runs python3.12 on arm64, uses the shared layer and an existing handler directory
         assert props["Runtime"] == "python3.12", logical_id
         assert props["Architectures"] == ["arm64"], logical_id
         assert LAYER_REF in props["Layers"], logical_id
-        assert props["Handler"] == "app.handler", logical_id
-        assert props["Tracing"] == "Active", logical_id
+        assert props["Handler"] == ("run.sh" if logical_id == STREAMED else "app.handler"), logical_id
+        assert props["Tracing"] == ("PassThrough" if logical_id == AUTHORIZER else "Active"), logical_id
         assert (REPO_ROOT / props["CodeUri"]).is_dir(), logical_id
         assert props["CodeUri"].startswith("functions/"), logical_id
 
@@ -273,8 +282,8 @@ def test_policy_templates_name_template_resources(
                     assert target in template["Resources"], f"{logical_id} {name} {arg}"
         # And no function attaches managed policies by hand, nor inline statements other than Deny guards, but for
         # what no SAM policy template grants: the ws function's posts to its connections and reads of the API keys
-        assert all(isinstance(policy, dict) for policy in props["Policies"]), logical_id
-        inline = [statement for policy in props["Policies"] for statement in policy.get("Statement", [])]
+        assert all(isinstance(policy, dict) for policy in props.get("Policies", [])), logical_id
+        inline = [statement for policy in props.get("Policies", []) for statement in policy.get("Statement", [])]
         allowed = [statement for statement in inline if statement["Effect"] != "Deny"]
         assert all(statement["Effect"] in ("Deny", "Allow") for statement in inline), logical_id
         assert {s["Action"] for s in allowed} <= (WS_ACTIONS if logical_id == "WsFunction" else set()), logical_id
@@ -284,6 +293,9 @@ def test_every_function_reads_the_secret_and_state_table_and_only_route_gets_job
     functions: dict[str, dict[str, Any]],
 ) -> None:
     for logical_id, props in functions.items():
+        if logical_id == AUTHORIZER:  # it reads no secret and calls no provider: it has no policy at all
+            assert "Policies" not in props
+            continue
         # Given a function's policy templates
         policies = _policy_templates(props)
         tables = {args["TableName"]["Ref"] for args in policies.get("DynamoDBCrudPolicy", [])}
@@ -312,11 +324,16 @@ def test_api_exposes_the_designed_endpoints_with_keys_or_iam(
             if event["Method"].upper() == "OPTIONS":
                 continue
             endpoints[(event["Method"].upper(), event["Path"])] = logical_id
-            # Then only /health and the admin methods opt out of the API key, the admin ones for IAM
+            # Then only /health and the admin methods opt out of the API key, the admin ones for IAM; every keyed
+            # method takes its key through the API's authorizer (x-api-key or a bearer token)
             is_admin = event["Path"].startswith(ADMIN_PREFIX)
             requires_key = event.get("Auth", {}).get("ApiKeyRequired", auth["ApiKeyRequired"])
             assert requires_key is (event["Path"] not in PUBLIC_PATHS and not is_admin), event["Path"]
-            assert (event.get("Auth", {}).get("Authorizer") == "AWS_IAM") is is_admin, event["Path"]
+            authorizer = event.get("Auth", {}).get("Authorizer", auth["DefaultAuthorizer"])
+            expected = "AWS_IAM" if is_admin else "ApiKeyAuthorizer" if requires_key else "NONE"
+            assert authorizer == expected, event["Path"]
+            # And the streamed function's answers are all streamed (the adapter streams whatever it answers)
+            assert (event.get("ResponseTransferMode") == "RESPONSE_STREAM") is (logical_id == STREAMED), event["Path"]
     # And the endpoints are exactly the design's
     assert endpoints == EXPECTED_ENDPOINTS
 
@@ -328,8 +345,8 @@ def test_every_keyed_path_answers_cors_preflights_in_its_own_function(functions:
         for event in _events(props, "Api"):
             if event["Method"].upper() == "OPTIONS":
                 preflights[event["Path"]] = logical_id
-                # Then a preflight needs no key and no IAM signature: browsers send neither on one
-                assert event["Auth"] == {"ApiKeyRequired": False}, event["Path"]
+                # Then a preflight needs no key, no authorizer and no IAM signature: browsers send none on one
+                assert event["Auth"] == {"ApiKeyRequired": False, "Authorizer": "NONE"}, event["Path"]
     keyed = {path: fn for (_, path), fn in EXPECTED_ENDPOINTS.items() if path not in PUBLIC_PATHS}
     keyed = {path: fn for path, fn in keyed.items() if not path.startswith(ADMIN_PREFIX)}
     # And each keyed path has one, answered by the function that owns the path (gateway.web answers it)
@@ -949,3 +966,51 @@ def test_the_websocket_api_has_an_error_rate_alarm_and_an_output(template: dict[
         ]
     assert alarm["Threshold"] == {"Ref": "Api5xxRateThreshold"}
     assert template["Outputs"]["WebSocketUrl"]["Value"]["Fn::Sub"].startswith("wss://${WebSocketApi}.execute-api.")
+
+
+# --------------------------------------------------------------------------- the OpenAI-compatible API (issue 12)
+
+
+def test_the_chat_function_runs_under_the_web_adapter_and_streams(functions: dict[str, dict[str, Any]]) -> None:
+    # Given the chat function
+    props = functions[STREAMED]
+    env = props["Environment"]["Variables"]
+    # Then the web adapter's layer (arm64) wraps it, streams its answers, and waits for its app to be ready
+    adapter = [layer for layer in props["Layers"] if layer != LAYER_REF]
+    assert len(adapter) == 1
+    assert ":753240598075:layer:LambdaAdapterLayerArm64:" in adapter[0]["Fn::Sub"]
+    assert env["AWS_LAMBDA_EXEC_WRAPPER"] == "/opt/bootstrap"
+    assert env["AWS_LWA_INVOKE_MODE"] == "response_stream"
+    assert env["AWS_LWA_READINESS_CHECK_PATH"] == "/v1/models"
+    # And its start-up command runs the app under uvicorn on the adapter's port, and is executable
+    run = REPO_ROOT / props["CodeUri"] / "run.sh"
+    assert os.access(run, os.X_OK)
+    assert "uvicorn app:asgi" in run.read_text()
+    assert "AWS_LWA_PORT" in run.read_text()
+    # And long answers have the time to stream, the deadline inside the function's timeout
+    assert props["Timeout"] >= 120
+    assert int(env["CHAT_DEADLINE_SECONDS"]) < props["Timeout"]
+
+
+def test_the_api_takes_its_keys_from_the_authorizer_and_streams_the_chat_integration(
+    template: dict[str, Any], transformed: dict[str, Any]
+) -> None:
+    # Given the API as written and as CloudFormation receives it
+    api = template["Resources"]["GatewayApi"]["Properties"]
+    body = transformed["Resources"]["GatewayApi"]["Properties"]["Body"]
+    # Then keys come from the authorizer (x-api-key or a bearer token), uncached (either header may carry one)
+    assert api["ApiKeySourceType"] == "AUTHORIZER"
+    authorizer = api["Auth"]["Authorizers"][api["Auth"]["DefaultAuthorizer"]]
+    assert authorizer["FunctionPayloadType"] == "REQUEST"
+    assert authorizer["Identity"] == {"ReauthorizeEvery": 0}
+    # And the chat function's integrations are streamed (the 2021-11-15 response-streaming invocation)
+    integration = body["paths"]["/v1/chat/completions"]["post"]["x-amazon-apigateway-integration"]
+    assert integration["responseTransferMode"] == "STREAM"
+    assert integration["uri"]["Fn::Sub"].endswith(
+        "/2021-11-15/functions/${ChatFunction.Arn}/response-streaming-invocations"
+    )
+    assert integration["timeoutInMillis"] == 300000
+    # And a buffered endpoint keeps its ordinary integration
+    route = body["paths"]["/v1/route"]["post"]["x-amazon-apigateway-integration"]
+    assert "responseTransferMode" not in route
+    assert route["uri"]["Fn::Sub"].endswith("/invocations")

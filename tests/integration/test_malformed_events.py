@@ -65,6 +65,8 @@ UNSERVED: dict[str, tuple[dict[str, Any], str]] = {
     "handle_error": ({}, "only answers API Gateway events, not an empty event"),
     "training_consumer": ({"Records": [{"eventSource": "aws:s3"}]}, "expected aws:dynamodb or aws:sqs records"),
     "ws": ({"Records": []}, "only answers API Gateway WebSocket events"),
+    "chat": ({"Records": []}, "only answers API Gateway events"),
+    "api_key_authorizer": ({"Records": []}, "only answers API Gateway REQUEST authorizer events"),
 }
 
 

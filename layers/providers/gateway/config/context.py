@@ -18,7 +18,10 @@ class RequestContext:
     deadline: Deadline
 
     @classmethod
-    def for_invocation(cls, request_id: str, lambda_remaining_ms: int | None) -> RequestContext:
-        """The process's settings and keys (both cached), and a deadline from the Lambda's remaining time."""
+    def for_invocation(cls, request_id: str, lambda_remaining_ms: int | None, streamed: bool = False) -> RequestContext:
+        """The process's settings and keys (both cached), and a deadline from the Lambda's remaining time (for an
+        answer API Gateway streams, `CHAT_DEADLINE_SECONDS` in place of its 29 s)."""
         settings = get_settings()
-        return cls(settings, load_provider_keys(settings), request_id, Deadline.for_request(lambda_remaining_ms))
+        limit = settings.chat_deadline_s if streamed else None
+        deadline = Deadline.for_request(lambda_remaining_ms, limit_s=limit)
+        return cls(settings, load_provider_keys(settings), request_id, deadline)

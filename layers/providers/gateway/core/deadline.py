@@ -16,9 +16,10 @@ class Deadline:
     expires_at: float
 
     @classmethod
-    def for_request(cls, lambda_remaining_ms: int | None) -> Deadline:
-        """API Gateway's 29 s limit or the Lambda's remaining time, less a margin to answer."""
-        budget = API_GATEWAY_LIMIT_S
+    def for_request(cls, lambda_remaining_ms: int | None, limit_s: float | None = None) -> Deadline:
+        """API Gateway's 29 s limit (`limit_s` for an answer it streams) or the Lambda's remaining time, less a
+        margin to answer."""
+        budget = API_GATEWAY_LIMIT_S if limit_s is None else limit_s
         if lambda_remaining_ms is not None:
             budget = min(budget, lambda_remaining_ms / 1000)
         return cls(time.monotonic() + budget - ANSWER_MARGIN_S)

@@ -80,6 +80,13 @@ class DeadlineExceededError(GatewayError):
     code = "deadline_exceeded"
 
 
+class ModelNotFoundError(GatewayError):
+    """A model the gateway does not serve (GET /v1/models lists those it does)."""
+
+    status_code = 404
+    code = "model_not_found"
+
+
 class JobNotFoundError(GatewayError):
     status_code = 404
     code = "not_found"

@@ -46,6 +46,10 @@ class GatewaySettings(BaseSettings):
     jobs_table: str | None = Field(None, alias="JOBS_TABLE")
     cache_table: str | None = Field(None, alias="CACHE_TABLE")
     provider_timeout_ms: int = Field(20000, gt=0, alias="PROVIDER_TIMEOUT_MS")
+    # The OpenAI-compatible function's answers are streamed by API Gateway (up to 15 minutes), not held to 29 s.
+    chat_deadline_s: int = Field(300, ge=1, le=900, alias="CHAT_DEADLINE_SECONDS")
+    # A keep-alive comment this often while a streamed answer's provider is silent (API Gateway's idle limit: 5 min).
+    sse_keepalive_ms: int = Field(15000, ge=100, le=240000, alias="SSE_KEEPALIVE_MS")
     max_body_bytes: int = Field(65536, gt=0, alias="MAX_BODY_BYTES")
     max_points: int = Field(1000, gt=0, alias="MAX_POINTS")
     secret_max_age_s: int = Field(300, ge=0, alias="SECRET_MAX_AGE_SECONDS")

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.config.settings import Settings, get_settings
 from gateway.core.errors import GatewayError, PayloadTooLargeError
-from gateway.http.errors import error_response, gateway_error_response
+from gateway.http.errors import ErrorRender, error_response, gateway_error_response
 from gateway.observability import logger, metrics
 
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")  # a client's X-Request-Id that is used and echoed
@@ -33,8 +33,10 @@ SECURITY_HEADERS = {
 }
 # CORS: what a browser may send and read. API keys go in X-Api-Key, never in cookies: no credentials.
 CORS_METHODS = ("GET", "POST")
-CORS_REQUEST_HEADERS = ("Content-Type", "X-Api-Key", "X-Request-Id", "Cache-Control")
-CORS_EXPOSED_HEADERS = "X-Request-Id, Location, Retry-After"
+CORS_REQUEST_HEADERS = ("Content-Type", "X-Api-Key", "Authorization", "X-Request-Id", "Cache-Control")
+CORS_EXPOSED_HEADERS = (
+    "X-Request-Id, Location, Retry-After, X-Gateway-Provider, X-Gateway-Model, X-Gateway-Fallback, X-Gateway-Attempts"
+)
 CORS_MAX_AGE_S = 600  # browsers reuse a preflight's answer this long (Chrome caps it at 7200)
 
 
@@ -54,8 +56,9 @@ class Envelope:
     the app in a task group behind memory streams, a quarter of a millisecond per request for nothing.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, render: ErrorRender = error_response) -> None:
         self.app = app
+        self.render = render
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -89,7 +92,7 @@ class Envelope:
                 settings = get_settings()
                 allowed_origin = _allowed_origin(origin, settings)
                 if request.method == "OPTIONS" and origin and "access-control-request-method" in request.headers:
-                    response = _preflight(request, allowed_origin, rid)
+                    response = _preflight(request, allowed_origin, rid, self.render)
                     allowed_origin = allowed_origin if response.status_code < 400 else None
                     await response(scope, receive, send_with_headers)
                 else:
@@ -107,10 +110,10 @@ class Envelope:
                     status = 500
                     raise
                 if isinstance(exc, GatewayError):
-                    response = gateway_error_response(exc, rid)
+                    response = gateway_error_response(exc, rid, self.render)
                 else:
                     logger.exception("unhandled error")
-                    response = error_response(500, "internal_error", "the gateway failed to answer", rid)
+                    response = self.render(500, "internal_error", "the gateway failed to answer", rid, None)
                 await response(scope, receive, send_with_headers)
         finally:
             latency_ms = round((time.perf_counter() - started) * 1000, 2)
@@ -150,7 +153,7 @@ def _allowed_origin(origin: str | None, settings: Settings) -> str | None:
     return origin if origin in allowed else None
 
 
-def _preflight(request: Request, allowed_origin: str | None, rid: str) -> Response:
+def _preflight(request: Request, allowed_origin: str | None, rid: str, render: ErrorRender) -> Response:
     """A browser's CORS preflight: 204 with what it may send, or 403 saying what is not allowed."""
     method = request.headers.get("access-control-request-method", "").upper()
     asked = [h.strip() for h in request.headers.get("access-control-request-headers", "").split(",") if h.strip()]
@@ -169,4 +172,4 @@ def _preflight(request: Request, allowed_origin: str | None, rid: str) -> Respon
             "Access-Control-Max-Age": str(CORS_MAX_AGE_S),
         }
         return Response(status_code=204, headers=headers)
-    return error_response(403, "cors_not_allowed", f"CORS preflight refused: {problem}", rid)
+    return render(403, "cors_not_allowed", f"CORS preflight refused: {problem}", rid, None)

@@ -47,6 +47,20 @@ def lambda_entry(app: FastAPI, on_event: LambdaHandler | None = None) -> LambdaH
     return _objects_only(handler)
 
 
+def adapter_entry(app: FastAPI) -> Callable[..., Any]:
+    """The app as uvicorn serves it behind the AWS Lambda Web Adapter (a function whose answers are streamed): each
+    request's metrics are flushed as it ends, as `log_metrics` does for a Lambda handler."""
+
+    async def asgi(scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        try:
+            await app(scope, receive, send)
+        finally:
+            if scope["type"] == "http":
+                metrics.flush_metrics()
+
+    return asgi
+
+
 def event_entry(on_event: LambdaHandler) -> LambdaHandler:
     """The Lambda handler of a function that serves no HTTP: Powertools decorators around `on_event`."""
 

@@ -231,6 +231,16 @@ class Embedder(Protocol):
     async def embed(self, text: str) -> list[float]: ...
 
 
+class BatchEmbedder(Embedder, Protocol):
+    """A provider's embedder: one model, many texts in one call (`POST /v1/embeddings`)."""
+
+    model: str
+
+    async def embed_many(self, texts: list[str], dimensions: int | None, task: str | None = None) -> list[list[float]]:
+        """Unit vectors for many texts in one call (`dimensions` None: the model's own)."""
+        ...
+
+
 @dataclass(frozen=True)
 class ProviderInfo[S: BaseModel]:
     """Everything the gateway knows of one provider, declared by its own module.
@@ -247,7 +257,7 @@ class ProviderInfo[S: BaseModel]:
     spec: Callable[[S, str, int], ProviderSpec]  # (settings, key, the default timeout in ms) -> its spec
     daily_cost_limit: Callable[[S], float | None]  # its own daily cap (AI_DAILY_COST_LIMIT_<NAME>), None: none
     build: Callable[[ProviderSpec], Provider]  # its SDK client for a spec (the SDK is imported here, not before)
-    embedder: Callable[[S, str, int], Embedder] | None = None  # (settings, key, timeout in ms) -> its embedder
+    embedder: Callable[[S, str, int], BatchEmbedder] | None = None  # (settings, key, timeout in ms) -> its embedder
 
 
 def outcome_for_status(status: int) -> Outcome:

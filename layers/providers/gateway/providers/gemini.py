@@ -171,17 +171,27 @@ class GeminiEmbedder:
         self._client = _client(api_key, base_url, timeout_ms, httpx_async_client=httpx_async_client)  # kept referenced
 
     async def embed(self, text: str) -> list[float]:
+        (vector,) = await self.embed_many([text], self.dimensions, "SEMANTIC_SIMILARITY")
+        return vector
+
+    async def embed_many(self, texts: list[str], dimensions: int | None, task: str | None = None) -> list[list[float]]:
+        """One vector per text, in one call, normalised (below 3072 dimensions Gemini's are not); `dimensions` None:
+        the model's own. ValueError when the answer is not one vector of those dimensions per text."""
         from google.genai import types
 
-        config = types.EmbedContentConfig(output_dimensionality=self.dimensions, task_type="SEMANTIC_SIMILARITY")
-        response = await self._client.aio.models.embed_content(model=self.model, contents=[text], config=config)
-        if not response.embeddings or not response.embeddings[0].values:
-            raise ValueError("the embedding answer has no values")
-        values = response.embeddings[0].values
-        if len(values) != self.dimensions:
-            raise ValueError(f"expected {self.dimensions} dimensions, got {len(values)}")
-        norm = sum(x * x for x in values) ** 0.5  # below 3072 dimensions Gemini's vectors are not normalised
-        return [x / norm for x in values] if norm else list(values)
+        config = types.EmbedContentConfig(output_dimensionality=dimensions, task_type=task)
+        response = await self._client.aio.models.embed_content(model=self.model, contents=list(texts), config=config)
+        vectors = [embedding.values or [] for embedding in response.embeddings or []]
+        if len(vectors) != len(texts) or not all(vectors):
+            raise ValueError(f"the embedding answer has {len(vectors)} vectors with values for {len(texts)} texts")
+        if dimensions is not None and any(len(values) != dimensions for values in vectors):
+            raise ValueError(f"expected {dimensions} dimensions, got {len(vectors[0])}")
+        return [_normalised(values) for values in vectors]
+
+
+def _normalised(values: list[float]) -> list[float]:
+    norm = sum(x * x for x in values) ** 0.5
+    return [x / norm for x in values] if norm else list(values)
 
 
 def _tls_context() -> ssl.SSLContext:

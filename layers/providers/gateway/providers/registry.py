@@ -18,7 +18,7 @@ from gateway.core.coldstart import loading
 from gateway.core.errors import ConfigurationError
 from gateway.core.settings import GatewaySettings
 from gateway.providers import gemini, huggingface, slm
-from gateway.providers.base import Embedder, Provider, ProviderInfo, ProviderKeys, ProviderSpec
+from gateway.providers.base import BatchEmbedder, Provider, ProviderInfo, ProviderKeys, ProviderSpec
 
 # In the order status lists them.
 PROVIDERS: dict[str, ProviderInfo[Any]] = {p.name: p for p in (slm.PROVIDER, gemini.PROVIDER, huggingface.PROVIDER)}
@@ -41,7 +41,7 @@ def daily_cost_limits(settings: GatewaySettings) -> dict[str, float | None]:
     return {name: info.daily_cost_limit(settings) for name, info in PROVIDERS.items()}
 
 
-def embedder(name: str, settings: GatewaySettings, keys: ProviderKeys) -> Embedder | None:
+def embedder(name: str, settings: GatewaySettings, keys: ProviderKeys) -> BatchEmbedder | None:
     """The provider's embedder, when it has one and a key."""
     info = PROVIDERS[name]
     key = keys.get(name)

@@ -72,6 +72,17 @@ class _Pump:
             raise item
         return item
 
+    def more_text(self) -> str:
+        """The text of the pieces of plain text that have already arrived, taken (they go out with the piece at hand:
+        one event for what came together, not one each)."""
+        texts = []
+        while not self._queue.empty():
+            item = self._queue._queue[0]  # type: ignore[attr-defined]  # asyncio.Queue's deque: a peek, no await
+            if not isinstance(item, Delta) or item.tool_calls or item.finish_reason or item.usage is not None:
+                break
+            texts.append(self._queue.get_nowait().text)  # type: ignore[union-attr]
+        return "".join(texts)
+
     async def close(self) -> None:
         """Stop reading (the provider's connection is closed) and wait for the reader to end."""
         self._task.cancel()
@@ -164,6 +175,8 @@ class ChainStream:
                 silent = 0.0
                 if piece is None:
                     break
+                if piece.text and not (piece.tool_calls or piece.finish_reason):
+                    piece = Delta(piece.text + self._opened.pump.more_text())
                 text.append(piece.text)
                 calls.extend(piece.tool_calls)
                 last = piece if piece.finish_reason else last
