@@ -16,12 +16,13 @@ import argparse
 import os
 import signal
 import threading
+from collections.abc import Mapping
 from types import FrameType
 
 from dev.aws_faults import AwsFaultInjector
-from dev.aws_stack import provision, start_moto_server
+from dev.aws_stack import StackResources, provision, start_moto_server
 from dev.emulator import ProviderEmulator
-from dev.local_api import LocalApi
+from dev.local_api import KeyCheck, LocalApi
 from dev.local_env import AWS_DUMMY, local_setup
 from dev.playground import playground_pages
 from dev.schedules import Scheduler, schedules_from_template
@@ -51,6 +52,26 @@ curl -s -X POST {url}/v1/route -H 'Content-Type: application/json' -H 'Cache-Con
 curl -s -X DELETE {emulator}/__emulator/faults"""
 
 
+LOCAL_KEY_IDS = ("GatewayApiApiKey", "InternalApiKey")  # the stack's two keys: the standard and internal plans'
+
+
+def local_api_key_values(environ: Mapping[str, str]) -> dict[str, str]:
+    """The local keys' values from `LOCAL_API_KEYS` (two, comma separated); empty: the stack's defaults."""
+    given = [value.strip() for value in environ.get("LOCAL_API_KEYS", "").split(",") if value.strip()]
+    if given and len(given) != len(LOCAL_KEY_IDS):
+        raise SystemExit(f"LOCAL_API_KEYS must hold {len(LOCAL_KEY_IDS)} comma-separated values, not {len(given)}")
+    return dict(zip(LOCAL_KEY_IDS, given, strict=False))
+
+
+def key_check(resources: StackResources, *, require: bool) -> KeyCheck:
+    """The stack's keys as API Gateway checks them (enabled, in a usage plan of the API); a request without one is
+    the first key's unless `require`."""
+    from gateway.stores.api_keys import ApiKeys  # the layer is on sys.path (dev.local_api put it there)
+
+    check = ApiKeys(resources.names["GatewayApi"], max_age_s=5)
+    return KeyCheck(check.key_id, None if require else resources.names[LOCAL_KEY_IDS[0]])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dev.run_local", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
@@ -69,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     ws: LocalWebSocketApi | None = None
     pollers: list[SqsPoller | StreamPoller | Scheduler] = []
     try:
-        resources = provision()
+        resources = provision(api_key_values=local_api_key_values(os.environ))
         setup = local_setup(os.environ, emulator.url, resources)
         provision(secret_values=setup.secret_values)
         os.environ.update(setup.environment)
@@ -77,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["WS_MANAGEMENT_URL"] = ws.management_url  # the ws handler's frames go back through it
         ws.start()
         api_key = resources.api_keys["GatewayApiApiKey"]  # the standard plan's key (local-GatewayApiApiKey)
-        api = LocalApi(args.host, args.port)
+        keys = key_check(resources, require=os.environ.get("LOCAL_REQUIRE_API_KEY", "").lower() == "true")
+        api = LocalApi(args.host, args.port, keys)
         api.pages.update(playground_pages(ws.url, api_key))
         api.start()
         consumers = (("RouteJobsQueue", "route"), ("TrainingQueue", "training_consumer"))

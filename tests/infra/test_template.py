@@ -31,6 +31,11 @@ EXPECTED_ENDPOINTS = {
     ("GET", "/health"): "StatusFunction",
     ("POST", "/v1/handle-error"): "HandleErrorFunction",
     ("POST", "/v1/admin/circuits/reset"): "StatusFunction",
+    ("GET", "/v1/admin/config"): "StatusFunction",
+    ("PUT", "/v1/admin/config"): "StatusFunction",
+    ("PATCH", "/v1/admin/config"): "StatusFunction",
+    ("GET", "/v1/admin/config/history"): "StatusFunction",
+    ("POST", "/v1/admin/config/rollback"): "StatusFunction",
     ("POST", "/v1/jobs"): "RouteFunction",
     ("GET", "/v1/jobs/{job_id}"): "RouteFunction",
 }

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from gateway.config.keys import load_provider_keys
 from gateway.config.settings import Settings, get_settings
+from gateway.core import caller
 from gateway.core.deadline import Deadline
 from gateway.providers.base import ProviderKeys
 
@@ -16,9 +17,15 @@ class RequestContext:
     keys: ProviderKeys
     request_id: str
     deadline: Deadline
+    api_key_id: str | None = None  # the API key the request came with (API Gateway's `identity.apiKeyId`)
 
     @classmethod
-    def for_invocation(cls, request_id: str, lambda_remaining_ms: int | None) -> RequestContext:
-        """The process's settings and keys (both cached), and a deadline from the Lambda's remaining time."""
+    def for_invocation(
+        cls, request_id: str, lambda_remaining_ms: int | None, api_key_id: str | None = None
+    ) -> RequestContext:
+        """The settings in force and the keys (both cached), a deadline from the Lambda's remaining time, and the
+        caller: the API key whose budget and usage every provider call of this request counts against."""
         settings = get_settings()
-        return cls(settings, load_provider_keys(settings), request_id, Deadline.for_request(lambda_remaining_ms))
+        caller.begin(caller.Caller(api_key_id, request_id))
+        deadline = Deadline.for_request(lambda_remaining_ms)
+        return cls(settings, load_provider_keys(settings), request_id, deadline, api_key_id)

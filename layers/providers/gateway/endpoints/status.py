@@ -50,9 +50,15 @@ class Spend(BaseModel):
     daily_limit_usd: float | None
 
 
+class ConfigInForce(BaseModel):
+    version: int = Field(description="the runtime configuration's version this instance applies (0: the environment)")
+    updated_at: float | None = Field(description="when that version was stored (epoch seconds)")
+
+
 class StatusResponse(BaseModel):
     providers: list[ProviderStatus]
     spend: Spend | None
+    config: ConfigInForce
 
 
 class CircuitReset(BaseModel):
@@ -63,16 +69,16 @@ class CircuitReset(BaseModel):
 
 
 def current_status() -> StatusResponse:
-    """`GET /v1/status`: this process's settings and keys."""
+    """`GET /v1/status`: this process's settings (and the runtime configuration's version it applies) and keys."""
     settings = get_settings()
     return provider_status(settings, load_provider_keys(settings))
 
 
-def reset_circuit_by_admin(body: CircuitReset) -> Circuit:
-    """`POST /v1/admin/circuits/reset`: close a provider's shared circuit, logged."""
+def reset_circuit_by_admin(body: CircuitReset, who: str) -> Circuit:
+    """`POST /v1/admin/circuits/reset`: close a provider's shared circuit, logged with the admin's IAM principal."""
     settings = get_settings()
     circuit = reset_circuit(settings, load_provider_keys(settings), body.provider, body.model)
-    logger.info("circuit reset by an admin", extra={"provider": body.provider, "model": body.model})
+    logger.info("circuit reset by an admin", extra={"admin": who, "provider": body.provider, "model": body.model})
     return circuit
 
 
@@ -120,7 +126,13 @@ def provider_status(settings: Settings, keys: ProviderKeys) -> StatusResponse:
         )
         if ALL in totals
         else None,
+        config=_config_in_force(),
     )
+
+
+def _config_in_force() -> ConfigInForce:
+    version = get_settings.version()
+    return ConfigInForce(version=version.version, updated_at=version.updated_at or None)
 
 
 def _circuit(board: BreakerBoard, spec: ProviderSpec) -> Circuit:

@@ -14,12 +14,14 @@ from gateway.core.errors import GatewayError
 from gateway.observability import logger
 
 
-def error_response(status: int, code: str, message: str, request_id: str, details: Any = None) -> JSONResponse:
+def error_response(
+    status: int, code: str, message: str, request_id: str, details: Any = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
     """The one error shape every endpoint answers with."""
     error: dict[str, Any] = {"code": code, "message": message, "request_id": request_id}
     if details is not None:
         error["details"] = details
-    return JSONResponse({"error": error}, status_code=status)
+    return JSONResponse({"error": error}, status_code=status, headers=headers)
 
 
 def request_id(request: Request) -> str:
@@ -42,7 +44,7 @@ def field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
 def gateway_error_response(exc: GatewayError, rid: str) -> JSONResponse:
     if exc.status_code >= 500:
         logger.error("request failed", extra={"code": exc.code, "error_message": exc.message})
-    return error_response(exc.status_code, exc.code, exc.message, rid, exc.details)
+    return error_response(exc.status_code, exc.code, exc.message, rid, exc.details, exc.headers or None)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -17,8 +17,8 @@ steps (docs/resilience.md, "Guarding a call yourself"):
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
-from functools import lru_cache
 
 from gateway.config.settings import Settings
 from gateway.core.errors import ConfigurationError
@@ -46,12 +46,33 @@ class Resilience:
 
 
 def resilience_for(settings: Settings) -> Resilience:
-    """The process's resilience for these settings (cached: the breaker board is per process)."""
-    return _build(settings)
+    """The process's resilience for these settings.
+
+    The breaker board and the spend guard live as long as the process (their caches, unwritten counts and leases
+    outlive any change of settings: a runtime configuration's new version is applied to them, never a reason to
+    drop a lease); the retry policy is the settings'.
+    """
+    built = _built.get(settings.state_table)
+    if built is not None and (built[0] is settings or built[0] == settings):
+        return built[1]
+    with _lock:
+        previous = _built.get(settings.state_table)
+        resilience = _build(settings, previous[1] if previous is not None else None)
+        _built[settings.state_table] = (settings, resilience)
+        return resilience
 
 
-@lru_cache(maxsize=4)
-def _build(settings: Settings) -> Resilience:
+_lock = threading.Lock()
+_built: dict[str | None, tuple[Settings, Resilience]] = {}  # state table -> the settings applied, and their guards
+
+
+def forget() -> None:
+    """Drop the process's guards (tests that start a new AWS backend)."""
+    with _lock:
+        _built.clear()
+
+
+def _build(settings: Settings, previous: Resilience | None) -> Resilience:
     retry = RetryPolicy(
         max_attempts=settings.retry_max_attempts,
         base_delay_s=settings.retry_base_delay_ms / 1000,
@@ -63,8 +84,13 @@ def _build(settings: Settings) -> Resilience:
         if any(cap is not None for cap in caps):
             raise ConfigurationError("AI_DAILY_COST_LIMIT needs PROVIDER_STATE_TABLE to keep its ledger")
         return Resilience(retry)
+    config = BreakerConfig.from_settings(settings)
+    if previous is not None and previous.breakers is not None and previous.spend is not None:
+        previous.breakers.config = config
+        previous.spend.configure(settings)
+        return Resilience(retry, previous.breakers, previous.spend)
     return Resilience(
         retry,
-        BreakerBoard(BreakerStore(settings.state_table), BreakerConfig.from_settings(settings)),
+        BreakerBoard(BreakerStore(settings.state_table), config),
         SpendGuard(SpendLedgerStore(settings.state_table), settings),
     )

@@ -74,15 +74,19 @@ class SpendGuard:
         self, store: SpendLedgerStore, settings: GatewaySettings, monotonic: Callable[[], float] = clock.monotonic
     ) -> None:
         self._store = store
+        self.configure(settings)
+        self._monotonic = monotonic
+        self._leases: dict[tuple[str, str], _Lease] = {}
+        self._overruns: dict[str, float] = {}  # model -> how many times its worst case it was seen to bill
+        self._lock = threading.RLock()  # settles run on worker threads
+
+    def configure(self, settings: GatewaySettings) -> None:
+        """The caps and lease sizes of these settings, from the next reservation on (leases held are kept)."""
         self._global = settings.daily_cost_limit
         self._per_provider = daily_cost_limits(settings)
         self._lease_s = settings.spend_lease_s
         self._lease_calls = settings.spend_lease_calls
         self._split = settings.spend_lease_split
-        self._monotonic = monotonic
-        self._leases: dict[tuple[str, str], _Lease] = {}
-        self._overruns: dict[str, float] = {}  # model -> how many times its worst case it was seen to bill
-        self._lock = threading.RLock()  # settles run on worker threads
 
     def limits(self, spec: ProviderSpec) -> dict[str, float]:
         limits = {ALL: self._global, spec.name: self._per_provider.get(spec.name)}
