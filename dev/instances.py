@@ -92,6 +92,15 @@ class Instances:
         self._send(number, {"advance": seconds})
         self._reply(number)
 
+    def output(self, number: int) -> str:
+        """Everything instance `number` has written so far: its log lines and EMF records (its stdout and stderr)."""
+        log = self._children[number][1]
+        log.flush()
+        log.seek(0)
+        text = log.read()
+        log.seek(0, os.SEEK_END)
+        return text
+
     def release(self) -> None:
         """What each instance holds (spend leases, breaker counts) written back, as when it ends."""
         for number in range(self._count):

@@ -11,7 +11,7 @@ with loading("status app"):
 
     from fastapi import Body, Header, Query, Response
 
-    from gateway.endpoints import admin_config, status
+    from gateway.endpoints import admin_config, admin_keys, status
     from gateway.http.app import AdminPrincipal, create_app
     from gateway.http.lambda_entry import lambda_entry
 
@@ -77,5 +77,12 @@ with loading("status app"):
     ) -> admin_config.ConfigOut:
         """Restore an earlier version's document as the next version."""
         return _versioned(admin_config.rollback(body, if_match, who), response)
+
+    @app.put("/v1/admin/providers/{provider}/key", response_model=admin_keys.ProviderKeyOut)
+    def put_provider_key(
+        provider: str, body: admin_keys.ProviderKeyIn, who: AdminPrincipal
+    ) -> admin_keys.ProviderKeyOut:
+        """Write a provider's key as a new version of the provider secret (never echoed or logged)."""
+        return admin_keys.set_provider_key(provider, body, who)
 
     handler = lambda_entry(app, on_event=status.on_schedule)

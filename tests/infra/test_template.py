@@ -36,11 +36,14 @@ EXPECTED_ENDPOINTS = {
     ("PATCH", "/v1/admin/config"): "StatusFunction",
     ("GET", "/v1/admin/config/history"): "StatusFunction",
     ("POST", "/v1/admin/config/rollback"): "StatusFunction",
+    ("PUT", "/v1/admin/providers/{provider}/key"): "StatusFunction",
     ("POST", "/v1/jobs"): "RouteFunction",
     ("GET", "/v1/jobs/{job_id}"): "RouteFunction",
 }
 PUBLIC_PATHS = {"/health"}
 WS_ACTIONS = {"execute-api:ManageConnections", "apigateway:GET"}  # the ws function's inline Allow statements
+STATUS_ACTIONS = {"secretsmanager:PutSecretValue"}  # the status function's: the admin's provider key route
+INLINE_ALLOWS = {"WsFunction": WS_ACTIONS, "StatusFunction": STATUS_ACTIONS}
 ADMIN_PREFIX = "/v1/admin/"
 
 
@@ -277,12 +280,13 @@ def test_policy_templates_name_template_resources(
                     target = arg.get("Ref") or arg.get("Fn::GetAtt", [None])[0]
                     assert target in template["Resources"], f"{logical_id} {name} {arg}"
         # And no function attaches managed policies by hand, nor inline statements other than Deny guards, but for
-        # what no SAM policy template grants: the ws function's posts to its connections and reads of the API keys
+        # what no SAM policy template grants: the ws function's posts to its connections and reads of the API keys, the
+        # status function's new versions of the provider secret
         assert all(isinstance(policy, dict) for policy in props["Policies"]), logical_id
         inline = [statement for policy in props["Policies"] for statement in policy.get("Statement", [])]
         allowed = [statement for statement in inline if statement["Effect"] != "Deny"]
         assert all(statement["Effect"] in ("Deny", "Allow") for statement in inline), logical_id
-        assert {s["Action"] for s in allowed} <= (WS_ACTIONS if logical_id == "WsFunction" else set()), logical_id
+        assert {s["Action"] for s in allowed} <= INLINE_ALLOWS.get(logical_id, set()), logical_id
 
 
 def test_every_function_reads_the_secret_and_state_table_and_only_route_gets_jobs(

@@ -55,10 +55,19 @@ class ConfigInForce(BaseModel):
     updated_at: float | None = Field(description="when that version was stored (epoch seconds)")
 
 
+class KeyState(BaseModel):
+    """A provider's key: whether it is set, and when it was last changed through the admin route (never its value)."""
+
+    provider: str
+    set: bool
+    changed_at: float | None = Field(description="epoch seconds; null: not changed through the admin route")
+
+
 class StatusResponse(BaseModel):
     providers: list[ProviderStatus]
     spend: Spend | None
     config: ConfigInForce
+    keys: list[KeyState]
 
 
 class CircuitReset(BaseModel):
@@ -101,6 +110,7 @@ def provider_status(settings: Settings, keys: ProviderKeys) -> StatusResponse:
     specs = registry.all_specs(settings, keys)
     guards = resilience_for(settings)
     probes = _store(settings).last_probes([s.name for s in specs]) if settings.state_table else {}
+    changes = _store(settings).key_changes([s.name for s in specs]) if settings.state_table else {}
     circuits: dict[str, Circuit] = {}
     if guards.breakers is not None:
         guards.breakers.load(specs)
@@ -127,6 +137,14 @@ def provider_status(settings: Settings, keys: ProviderKeys) -> StatusResponse:
         if ALL in totals
         else None,
         config=_config_in_force(),
+        keys=[
+            KeyState(
+                provider=spec.name,
+                set=bool(keys.get(spec.name)),
+                changed_at=changes[spec.name].changed_at if spec.name in changes else None,
+            )
+            for spec in specs
+        ],
     )
 
 
