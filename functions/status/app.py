@@ -9,10 +9,10 @@ from gateway.core.coldstart import loading
 with loading("status app"):
     from typing import Any
 
-    from fastapi import Body, Header, Query, Response
+    from fastapi import Body, Header, Path, Query, Response
 
-    from gateway.endpoints import admin_config, admin_keys, status
-    from gateway.http.app import AdminPrincipal, create_app
+    from gateway.endpoints import admin_config, admin_keys, status, usage
+    from gateway.http.app import AdminPrincipal, Context, create_app
     from gateway.http.lambda_entry import lambda_entry
 
     app = create_app(
@@ -84,5 +84,25 @@ with loading("status app"):
     ) -> admin_keys.ProviderKeyOut:
         """Write a provider's key as a new version of the provider secret (never echoed or logged)."""
         return admin_keys.set_provider_key(provider, body, who)
+
+    _KEY_ID = Path(pattern=admin_keys.API_KEY_ID_PATTERN, description="the API key's id (not its value)")
+
+    @app.put("/v1/admin/keys/{api_key_id}/budget", response_model=admin_keys.KeyBudgetOut)
+    def put_key_budget(
+        body: admin_keys.KeyBudgetIn, who: AdminPrincipal, api_key_id: str = _KEY_ID
+    ) -> admin_keys.KeyBudgetOut:
+        """An API key's own daily limits, enforced with the gateway's caps."""
+        return admin_keys.set_key_budget(api_key_id, body, who)
+
+    @app.delete("/v1/admin/keys/{api_key_id}/budget", status_code=204)
+    def delete_key_budget(who: AdminPrincipal, api_key_id: str = _KEY_ID) -> Response:
+        """Remove an API key's own budget (the gateway's caps still apply)."""
+        admin_keys.delete_key_budget(api_key_id, who)
+        return Response(status_code=204)
+
+    @app.get("/v1/usage", response_model=usage.UsageOut)
+    def get_usage(ctx: Context) -> usage.UsageOut:
+        """The calling API key's own day: spend, what is left of its budget, requests and tokens by model."""
+        return usage.key_usage(ctx)
 
     handler = lambda_entry(app, on_event=status.on_schedule)

@@ -3,6 +3,7 @@ routes as it passes them on once it has checked an API key."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from dev.lambda_runtime import api_event
@@ -17,7 +18,9 @@ def admin(
 ) -> Answer:
     """An IAM-signed admin request to the status function."""
     headers = {"If-Match": if_match} if if_match is not None else {}
-    return gateway.call("status", api_event(method, path, body, headers=headers, identity={"userArn": who}))
+    raw = gateway.invoke("status", api_event(method, path, body, headers=headers, identity={"userArn": who}))
+    answer_headers = {k.lower(): v for k, v in (raw.get("headers") or {}).items()}
+    return Answer(raw["statusCode"], answer_headers, json.loads(raw["body"]) if raw.get("body") else None, raw)
 
 
 def keyed(gateway: Gateway, function: str, method: str, path: str, body: Any, key_id: str | None) -> Answer:

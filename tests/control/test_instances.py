@@ -7,7 +7,9 @@ import itertools
 from typing import Any
 
 from dev.instances import Instances, Plan
-from tests.control.admin import admin
+from gateway.providers.base import GenerationRequest
+from gateway.resilience.spend import worst_case_cost
+from tests.control.admin import admin, keyed
 from tests.resilience.conftest import FaultyGateway
 
 _prompts = itertools.count()
@@ -41,3 +43,51 @@ def test_a_config_change_reaches_another_instance_within_the_max_age_and_not_bef
         # And once it is older, the instance's next request applies the new version: Hugging Face answers
         instances.advance_clock(0, 61)
         assert _provider(instances) == "huggingface"
+
+
+MAX_OUTPUT = 200
+KEY_A, KEY_B = "keyAAAA001", "keyBBBB002"
+
+
+def test_two_keys_at_once_one_capped_overshoots_by_at_most_one_reservation_and_the_other_is_untouched(
+    faulty_gateway: FaultyGateway,
+) -> None:
+    assert faulty_gateway.stack is not None
+    # Given Gemini alone in the chain, answers that bill all the output they may (each costs about its worst case),
+    # and key A allowed 8 of them today; key B has no budget of its own
+    faulty_gateway.emulator.fail("*", "overbill", tokens=MAX_OUTPUT)
+    bodies = [[{**body, "max_output_tokens": MAX_OUTPUT} for body in _bodies(10)] for _ in range(4)]
+    longest = max((body["prompt"] for plan in bodies for body in plan), key=len)
+    system = "You are a helpful, precise assistant. Answer in English."
+    worst = worst_case_cost("gemini-2.5-flash", GenerationRequest(longest, system, max_output_tokens=MAX_OUTPUT))
+    cap = 8 * worst
+    budget = admin(faulty_gateway, "PUT", f"/v1/admin/keys/{KEY_A}/budget", {"daily_usd": round(cap, 10)})
+    assert budget.status == 200
+    environment = {
+        **faulty_gateway.stack.environment(), "SLM_MODE": "local", "AI_USE_VLLM_BACKUP": "false",
+        "RETRY_MAX_ATTEMPTS": "1",
+    }  # fmt: skip
+    # When two instances send key A's requests and two others key B's, all at once (10 each)
+    with Instances(environment, 4) as instances:
+        plans = [
+            Plan("route", "/v1/route", bodies[n], api_key_id=key) for n, key in enumerate([KEY_A] * 2 + [KEY_B] * 2)
+        ]
+        results = instances.run(plans)
+        instances.release()
+    of_a = [r for r in results if r.instance < 2]
+    of_b = [r for r in results if r.instance >= 2]
+    # Then what key A was billed stays within its budget plus one reservation, and the budget was spent, not refused
+    # early (what is left is less than the slices its two instances may hold)
+    spent = sum(r.cost_usd for r in of_a)
+    assert spent <= cap + worst, f"{spent / worst:.2f} worst cases for a budget of 8"
+    assert spent >= cap - 2 * worst, f"{spent / worst:.2f} of 8 worst cases spent"
+    assert {r.status for r in of_a} == {200, 429}
+    assert {r.code for r in of_a if r.status == 429} == {"key_budget_exhausted"}
+    # And key B was answered every time: another key's budget never touches it
+    assert [r.status for r in of_b] == [200] * 20
+    # And GET /v1/usage shows each key its own day
+    usage_a = keyed(faulty_gateway, "status", "GET", "/v1/usage", None, KEY_A).body
+    usage_b = keyed(faulty_gateway, "status", "GET", "/v1/usage", None, KEY_B).body
+    assert usage_a["requests"] == sum(r.status == 200 for r in of_a)
+    assert usage_b["requests"] == 20
+    assert abs(usage_a["spent_usd"] - spent) < 1e-9

@@ -37,6 +37,9 @@ EXPECTED_ENDPOINTS = {
     ("GET", "/v1/admin/config/history"): "StatusFunction",
     ("POST", "/v1/admin/config/rollback"): "StatusFunction",
     ("PUT", "/v1/admin/providers/{provider}/key"): "StatusFunction",
+    ("PUT", "/v1/admin/keys/{api_key_id}/budget"): "StatusFunction",
+    ("DELETE", "/v1/admin/keys/{api_key_id}/budget"): "StatusFunction",
+    ("GET", "/v1/usage"): "StatusFunction",
     ("POST", "/v1/jobs"): "RouteFunction",
     ("GET", "/v1/jobs/{job_id}"): "RouteFunction",
 }

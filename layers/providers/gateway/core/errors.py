@@ -60,6 +60,13 @@ class PreconditionRequiredError(GatewayError):
     code = "precondition_required"
 
 
+class ApiKeyRequiredError(GatewayError):
+    """What only an API key's own request may ask (its usage, a rating of its answer) came without one."""
+
+    status_code = 403
+    code = "api_key_required"
+
+
 class KeyBudgetExhaustedError(GatewayError):
     """The API key's own daily budget (spend or requests) has no room for the request; another key is unaffected."""
 

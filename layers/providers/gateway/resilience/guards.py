@@ -24,10 +24,14 @@ from gateway.config.settings import Settings
 from gateway.core.errors import ConfigurationError
 from gateway.providers.registry import daily_cost_limits
 from gateway.resilience.breaker import BreakerBoard, BreakerConfig
+from gateway.resilience.key_budgets import KeyBudgets
 from gateway.resilience.retry import RetryPolicy
 from gateway.resilience.spend import SpendGuard
+from gateway.resilience.usage import UsageMeter
 from gateway.stores.breakers import BreakerStore
+from gateway.stores.key_budgets import KeyBudgetStore
 from gateway.stores.spend_ledger import SpendLedgerStore
+from gateway.stores.usage import UsageStore
 
 
 @dataclass(frozen=True)
@@ -37,8 +41,9 @@ class Resilience:
     spend: SpendGuard | None = None
 
     def finish(self) -> None:
-        """What a request leaves to do at its end: the breaker counts whose interval has passed written, and the
-        spend leases that are due given back (each at most one write, and only when due)."""
+        """What a request leaves to do at its end: the breaker counts whose interval has passed written, the spend
+        leases that are due given back (each at most one write, and only when due), and what the request's API key
+        used written (one write, when it had a key)."""
         if self.breakers is not None:
             self.breakers.flush()
         if self.spend is not None:
@@ -89,8 +94,11 @@ def _build(settings: Settings, previous: Resilience | None) -> Resilience:
         previous.breakers.config = config
         previous.spend.configure(settings)
         return Resilience(retry, previous.breakers, previous.spend)
-    return Resilience(
-        retry,
-        BreakerBoard(BreakerStore(settings.state_table), config),
-        SpendGuard(SpendLedgerStore(settings.state_table), settings),
+    max_age_s = float(settings.config_max_age_s)  # the environment's (it does not change at runtime)
+    spend = SpendGuard(
+        SpendLedgerStore(settings.state_table),
+        settings,
+        budgets=KeyBudgets(KeyBudgetStore(settings.state_table), lambda: max_age_s),
+        usage=UsageMeter(UsageStore(settings.state_table)),
     )
+    return Resilience(retry, BreakerBoard(BreakerStore(settings.state_table), config), spend)
