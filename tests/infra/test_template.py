@@ -42,6 +42,7 @@ EXPECTED_ENDPOINTS = {
     ("GET", "/v1/usage"): "StatusFunction",
     ("POST", "/v1/jobs"): "RouteFunction",
     ("GET", "/v1/jobs/{job_id}"): "RouteFunction",
+    ("POST", "/v1/feedback"): "RouteFunction",
 }
 PUBLIC_PATHS = {"/health"}
 WS_ACTIONS = {"execute-api:ManageConnections", "apigateway:GET"}  # the ws function's inline Allow statements

@@ -24,6 +24,7 @@ from gateway.resilience.guards import Resilience, resilience_for
 from gateway.resilience.spend import ALL, LedgerUnavailableError, SpendGuard, SpendRefusedError
 from gateway.resilience.spend_report import publish_spend
 from gateway.stores.provider_state import ProbeRecord, ProviderStateStore, now_s
+from gateway.stores.ratings import RatingCountStore
 
 
 class Circuit(BaseModel):
@@ -34,6 +35,14 @@ class Circuit(BaseModel):
     last_error: str | None = None
 
 
+class Ratings(BaseModel):
+    """The ratings its answers were given today (UTC)."""
+
+    positive: int
+    negative: int
+    positive_share: float = Field(description="positive / (positive + negative)")
+
+
 class ProviderStatus(BaseModel):
     name: str
     configured: bool
@@ -42,6 +51,7 @@ class ProviderStatus(BaseModel):
     last_probe: ProbeRecord | None
     circuit: Circuit | None
     spent_today_usd: float | None
+    ratings_today: Ratings | None = Field(description="null: none today")
 
 
 class Spend(BaseModel):
@@ -111,6 +121,7 @@ def provider_status(settings: Settings, keys: ProviderKeys) -> StatusResponse:
     guards = resilience_for(settings)
     probes = _store(settings).last_probes([s.name for s in specs]) if settings.state_table else {}
     changes = _store(settings).key_changes([s.name for s in specs]) if settings.state_table else {}
+    ratings = _ratings_today(settings, [s.name for s in specs])
     circuits: dict[str, Circuit] = {}
     if guards.breakers is not None:
         guards.breakers.load(specs)
@@ -126,6 +137,7 @@ def provider_status(settings: Settings, keys: ProviderKeys) -> StatusResponse:
                 last_probe=probes.get(spec.name),
                 circuit=circuits.get(spec.name),
                 spent_today_usd=totals[spec.name]["spent_usd"] if spec.name in totals else None,
+                ratings_today=ratings.get(spec.name),
             )
             for spec in specs
         ],
@@ -146,6 +158,18 @@ def provider_status(settings: Settings, keys: ProviderKeys) -> StatusResponse:
             for spec in specs
         ],
     )
+
+
+def _ratings_today(settings: Settings, providers: list[str]) -> dict[str, Ratings]:
+    if not settings.state_table:
+        return {}
+    day = time.strftime("%Y-%m-%d", time.gmtime(clock.wall()))
+    counts = RatingCountStore(settings.state_table).day(day, providers)
+    return {
+        name: Ratings(positive=positive, negative=negative, positive_share=round(positive / (positive + negative), 4))
+        for name, (positive, negative) in counts.items()
+        if positive + negative > 0
+    }
 
 
 def _config_in_force() -> ConfigInForce:
