@@ -6,7 +6,10 @@ function (route jobs, training examples) and one for the interactions table's st
 detector), the WebSocket API on ws://127.0.0.1:3001 (`dev.ws_server`; `WS_PORT` overrides, the HTTP port + 1 when
 `PORT` does) and the playground page at /playground, and plays the template's schedules (the status probe: once at
 start-up, then at its rate, and on demand at `/__local/schedules/<name>`); prints curl examples; stops everything
-on Ctrl-C or SIGTERM. Providers whose keys are in the environment are called for real. `make invoke` finds the
+on Ctrl-C or SIGTERM. API keys are checked as API Gateway checks them: the stack's two keys (their values from
+`LOCAL_API_KEYS`, two comma-separated values, when set) are printed; a request without a key is served as the first
+one's unless `LOCAL_REQUIRE_API_KEY=true`; the admin routes are open to loopback callers. Providers whose keys are
+in the environment are called for real. `make invoke` finds the
 running stack at `/__local/stack` and uses its moto and emulator.
 """
 
@@ -43,6 +46,17 @@ curl -s -X POST {url}/v1/generate-points -H 'Content-Type: application/json' \\
 curl -s -X POST {url}/v1/handle-error -H 'Content-Type: application/json' \\
   -d '{{"error": {{"message": "KeyError: user_id", "type": "KeyError", "language": "python"}}}}'
 curl -s -X POST {url}/__local/schedules/{schedule}   # run the scheduled probe now
+# with an API key (x-api-key, or Authorization: Bearer): its own day, and a rating of an answer it got
+curl -s {url}/v1/usage -H 'x-api-key: {api_key}'
+curl -s -X POST {url}/v1/feedback -H 'x-api-key: {api_key}' -H 'Content-Type: application/json' \\
+  -d '{{"request_id": "<request_id of an answer above>", "score": 1}}'
+# the admin routes (open on loopback here; IAM-signed in AWS, see the README):
+curl -s {url}/v1/admin/config
+curl -s -X PATCH {url}/v1/admin/config -H 'If-Match: *' -H 'Content-Type: application/json' \\
+  -d '{{"AI_PRIMARY_PROVIDER": "vllm"}}'
+curl -s -X PUT {url}/v1/admin/keys/{second_key_id}/budget -H 'Content-Type: application/json' \\
+  -d '{{"daily_usd": 0.5, "daily_requests": 100}}'
+curl -s -X PUT {url}/v1/admin/providers/gemini/key -H 'Content-Type: application/json' -d '{{"key": "..."}}'
 # the WebSocket API (type a frame, e.g. {{"action": "chat", "id": "1", "prompt": "Hello"}}):
 {python} -m websockets '{ws_url}/?api_key={api_key}'
 # make the emulator fail, then watch the fallback in "attempts" (no-cache: not the answer cached above):
@@ -60,6 +74,9 @@ def local_api_key_values(environ: Mapping[str, str]) -> dict[str, str]:
     given = [value.strip() for value in environ.get("LOCAL_API_KEYS", "").split(",") if value.strip()]
     if given and len(given) != len(LOCAL_KEY_IDS):
         raise SystemExit(f"LOCAL_API_KEYS must hold {len(LOCAL_KEY_IDS)} comma-separated values, not {len(given)}")
+    short = [value for value in given if not 20 <= len(value) <= 128]
+    if short:  # API Gateway's rule for a key's value
+        raise SystemExit(f"each value of LOCAL_API_KEYS must be 20 to 128 characters ({len(short)} is not)")
     return dict(zip(LOCAL_KEY_IDS, given, strict=False))
 
 
@@ -129,6 +146,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"AWS fault injector (throttling, conflicts, capacity) at {injector.url}/__aws_faults/")
         print(f"real providers: {', '.join(setup.real_providers) or 'none'}; emulated: {', '.join(emulated)}")
         print(f"WebSocket API on {ws.url} (API key: {api_key}); playground at {api.url}/playground")
+        first, second = (resources.api_keys[lid] for lid in LOCAL_KEY_IDS)
+        first_id, second_id = (resources.names[lid] for lid in LOCAL_KEY_IDS)
+        unkeyed = "refused (LOCAL_REQUIRE_API_KEY=true)" if keys.default_key_id is None else "served as the first key's"
+        print(f"API keys (x-api-key or a bearer token): {first} (id {first_id}), {second} (id {second_id}); "
+              f"a request without one is {unkeyed}, an unknown one is 403")  # fmt: skip
+        print("admin routes (/v1/admin/...) are open to loopback callers here, unsigned; in AWS they are IAM-signed")
         port = "" if args.port == 3000 else f" PORT={args.port}"
         print(f"make invoke{port} FUNCTION=... EVENT=... runs a handler against this stack's moto and emulator")
         names = list(scheduler.schedules) or ["<name>"]
@@ -138,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
             schedule=names[0],
             ws_url=ws.url,
             api_key=api_key,
+            second_key_id=resources.names[LOCAL_KEY_IDS[1]],
             python=".venv/bin/python",
         )
         print("Try:\n" + examples, flush=True)

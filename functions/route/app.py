@@ -37,7 +37,9 @@ with loading("route app"):
     async def get_job(job_id: str = Path(pattern=route_jobs.JOB_ID_PATTERN)) -> route_jobs.JobOut:
         return route_jobs.get_job(job_id)
 
-    @app.post("/v1/feedback", response_model=feedback.FeedbackOut)
+    _RATED: dict[int | str, dict[str, Any]] = {404: {"description": "no such answer"}, 503: {"description": "retry"}}
+
+    @app.post("/v1/feedback", response_model=feedback.FeedbackOut, responses=_RATED)
     def post_feedback(body: feedback.FeedbackIn, ctx: Context) -> feedback.FeedbackOut:
         """Rate an answer (-1 or 1) as the API key that asked for it; a second rating replaces the first."""
         return feedback.rate(body, ctx)

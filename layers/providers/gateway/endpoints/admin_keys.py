@@ -73,10 +73,17 @@ API_KEY_ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
 class KeyBudgetIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    daily_usd: float | None = Field(None, ge=0, le=1_000_000, allow_inf_nan=False, description="USD per UTC day")
+    daily_usd: float | None = Field(
+        None, ge=0, le=1_000_000, allow_inf_nan=False, strict=True, description="USD per UTC day"
+    )
     daily_requests: int | None = Field(
         None, ge=0, le=1_000_000_000, strict=True, description="requests that call a provider, per UTC day"
     )
+
+    @field_validator("daily_usd")
+    @classmethod
+    def _ledger_units(cls, value: float | None) -> float | None:
+        return round(value, 10) if value is not None else None  # the ledger counts 1e-10 USD
 
     @model_validator(mode="after")
     def _some_limit(self) -> KeyBudgetIn:
