@@ -128,3 +128,17 @@ def test_the_key_comes_from_api_gateway_never_from_the_request(cloud: Gateway) -
     answer = cloud.call("status", event)
     # Then it reads key B's day
     assert (answer.body["api_key_id"], answer.body["requests"]) == (KEY_B, 0)
+
+
+def test_a_queued_jobs_answer_counts_for_the_key_that_queued_it(cloud: Gateway) -> None:
+    from dev.sqs_poller import SqsPoller
+
+    # Given a job key A queued
+    accepted = keyed(cloud, "route", "POST", "/v1/jobs", {"user_id": "u", "prompt": _prompt()}, KEY_A)
+    assert accepted.status == 202
+    # When the queue's consumer answers it (another invocation, with no HTTP request to read a key from)
+    counts = SqsPoller(cloud.resources.names["RouteJobsQueue"], "route").drain()
+    assert (counts.succeeded, counts.failed) == (1, 0)
+    # Then the answer counts in key A's usage, and in no one else's
+    assert _usage(cloud, KEY_A).body["requests"] == 1
+    assert _usage(cloud, KEY_B).body["requests"] == 0
