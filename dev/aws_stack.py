@@ -328,12 +328,14 @@ class _Provisioner:
         *,
         prefix: str,
         secret_values: Mapping[str, str] | None,
+        api_key_values: Mapping[str, str] | None = None,
     ) -> None:
         region = session.region_name or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
         endpoint_url = os.environ.get("AWS_ENDPOINT_URL") or None
         self.template = template
         self.prefix = prefix
         self.secret_values = secret_values
+        self.api_key_values = dict(api_key_values or {})
         self.resolver = _Resolver(template, region=region, stack_name=prefix)
         self.dynamodb: DynamoDBClient = session.client("dynamodb", region_name=region, endpoint_url=endpoint_url)
         self.sqs: SQSClient = session.client("sqs", region_name=region, endpoint_url=endpoint_url)
@@ -517,7 +519,7 @@ class _Provisioner:
     def create_api_key(self, logical_id: str, props: Mapping[str, Any]) -> None:
         p = self.resolver.resolve({key: value for key, value in props.items() if key in ("Name", "Enabled")})
         name = p.get("Name") or f"{self.prefix}-{logical_id}"
-        value = f"local-{logical_id}"
+        value = self.api_key_values.get(logical_id) or f"local-{logical_id}"
         found = [
             k for k in self.apigateway.get_api_keys(nameQuery=name, includeValues=True)["items"] if k["name"] == name
         ]
@@ -567,6 +569,7 @@ def provision(
     secret_values: Mapping[str, str] | None = None,
     prefix: str = "local",
     template: Template | None = None,
+    api_key_values: Mapping[str, str] | None = None,
 ) -> StackResources:
     """Create the template's DynamoDB tables, SQS queues, S3 buckets and Secrets Manager secret through boto3.
 
@@ -578,11 +581,14 @@ def provision(
 
     Runs against whatever endpoint boto3 would use: moto's ``mock_aws`` in-process, or the server
     named by ``AWS_ENDPOINT_URL``. Idempotent: existing resources are reused and the secret's value
-    is overwritten.
+    is overwritten. API keys get the values `api_key_values` gives their logical ids when they are created
+    (``local-<LogicalId>`` otherwise).
     """
     session = session_or_none or _session()
     template = template if template is not None else load_template()
-    provisioner = _Provisioner(session, template, prefix=prefix, secret_values=secret_values)
+    provisioner = _Provisioner(
+        session, template, prefix=prefix, secret_values=secret_values, api_key_values=api_key_values
+    )
     provisioner.run()
     names = provisioner.names
     return StackResources(

@@ -205,7 +205,8 @@ class Fault:
 
 @dataclass(frozen=True)
 class RecordedCall:
-    """A provider call the emulator received. Secret header values are never stored."""
+    """A provider call the emulator received. Secret header values are never stored: `key_sha256` is the SHA-256 of
+    the key the call presented (so a test can tell which key was used without the key being kept anywhere)."""
 
     provider: str
     model: str | None
@@ -217,6 +218,7 @@ class RecordedCall:
     authenticated: bool
     fault: str | None
     at: float = field(default_factory=time.time)
+    key_sha256: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (as served by ``GET /__emulator/calls``)."""
@@ -788,6 +790,7 @@ class _Handler(BaseHTTPRequestHandler):
         emu = self.server.emulator
         headers: dict[str, str] = {}
         authenticated = False
+        presented: str | None = None
         for name, value in self.headers.items():
             key = name.lower()
             if key in _SECRET_HEADERS:
@@ -797,19 +800,22 @@ class _Handler(BaseHTTPRequestHandler):
                         "bearer",
                         "",
                     )
+                    token = value.strip().removeprefix("Bearer ").removeprefix("bearer ").strip()
+                    presented = presented or token or None
             else:
                 headers[key] = value
         pairs = parse_qsl(query, keep_blank_values=True)
         if any(k == "key" and v for k, v in pairs):
             authenticated = True
         safe_query = urlencode([(k, _REDACTED if k == "key" else v) for k, v in pairs])
+        digest = hashlib.sha256(presented.encode()).hexdigest() if presented else None
         if emu.require_auth and provider != "slm" and not authenticated:
-            emu._record(self._call(provider, model, path, safe_query, body, headers, False, None))
+            emu._record(self._call(provider, model, path, safe_query, body, headers, False, None, digest))
             self._auth_error(provider)
             raise _Handled
         fault = emu._take_fault(provider, model, generation)
         kind = fault.kind if fault else None
-        emu._record(self._call(provider, model, path, safe_query, body, headers, authenticated, kind))
+        emu._record(self._call(provider, model, path, safe_query, body, headers, authenticated, kind, digest))
         if fault is None:
             return None
         if fault.kind == "hang":
@@ -846,6 +852,7 @@ class _Handler(BaseHTTPRequestHandler):
         headers: dict[str, str],
         authenticated: bool,
         fault: str | None,
+        key_sha256: str | None = None,
     ) -> RecordedCall:
         return RecordedCall(
             provider=provider,
@@ -857,6 +864,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers=headers,
             authenticated=authenticated,
             fault=fault,
+            key_sha256=key_sha256,
         )
 
     def _auth_error(self, provider: str) -> None:

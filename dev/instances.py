@@ -38,6 +38,7 @@ class Plan:
     bodies: list[dict[str, Any]]
     interval_s: float = 0.0
     headers: dict[str, str] = field(default_factory=lambda: {"Cache-Control": "no-cache"})
+    api_key_id: str | None = None  # the API key API Gateway identified (`requestContext.identity.apiKeyId`)
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,21 @@ class Instances:
         for number, plan in enumerate(plans):
             self._send(number, {"plan": asdict(plan)})
         return [Result(**item) for number in range(len(plans)) for item in self._reply(number)]
+
+    def advance_clock(self, number: int, seconds: float) -> None:
+        """Move instance `number`'s clock (`gateway.core.clock`: cache ages, cool-downs, leases) `seconds` ahead, as
+        if it had sat idle that long; the others' clocks do not move."""
+        self._send(number, {"advance": seconds})
+        self._reply(number)
+
+    def output(self, number: int) -> str:
+        """Everything instance `number` has written so far: its log lines and EMF records (its stdout and stderr)."""
+        log = self._children[number][1]
+        log.flush()
+        log.seek(0)
+        text = log.read()
+        log.seek(0, os.SEEK_END)
+        return text
 
     def release(self) -> None:
         """What each instance holds (spend leases, breaker counts) written back, as when it ends."""
@@ -136,6 +152,9 @@ def _serve(number: int, replies: IO[str]) -> None:
     from dev.lambda_runtime import FUNCTIONS, api_event, invoke, load_handler, use_layer
 
     use_layer()
+    from gateway.core import clock
+
+    clock.use(_clock)
     invoke("status", api_event("GET", "/health"))  # the cold start, before the clock starts: the layer,
     for function in FUNCTIONS:  # every function's app,
         load_handler(function)
@@ -148,7 +167,27 @@ def _serve(number: int, replies: IO[str]) -> None:
             _release()
             _write(replies, {})
             continue
+        if "advance" in message:
+            _clock.seconds += float(message["advance"])
+            _write(replies, {})
+            continue
         _write(replies, _answer(number, Plan(**message["plan"])))
+
+
+class _SteppedClock:
+    """The system's clock plus the seconds the test moved this instance's on (`Instances.advance_clock`)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def wall(self) -> float:
+        return time.time() + self.seconds
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.seconds
+
+
+_clock = _SteppedClock()
 
 
 def _answer(number: int, plan: Plan) -> list[dict[str, Any]]:
@@ -161,7 +200,8 @@ def _answer(number: int, plan: Plan) -> list[dict[str, Any]]:
         if wait > 0:
             time.sleep(wait)
         begun = time.time()
-        event = api_event("POST", plan.path, body, headers=plan.headers)
+        identity = {"apiKeyId": plan.api_key_id} if plan.api_key_id else None
+        event = api_event("POST", plan.path, body, headers=plan.headers, identity=identity)
         raw = invoke(plan.function, event, LocalLambdaContext(function_name=plan.function))
         results.append(_result(number, raw, begun - started, time.time() - begun))
     return results

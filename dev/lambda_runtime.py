@@ -89,8 +89,12 @@ def api_event(
     query: Mapping[str, str] | None = None,
     resource: str | None = None,
     source_ip: str = "127.0.0.1",
+    identity: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """An API Gateway REST (v1) proxy event, as API Gateway sends it to a Lambda proxy integration."""
+    """An API Gateway REST (v1) proxy event, as API Gateway sends it to a Lambda proxy integration.
+
+    `identity`: what API Gateway found out about the caller (`apiKeyId` for a keyed method, `userArn` for an
+    IAM-signed one), added to `requestContext.identity`."""
     raw = body if isinstance(body, str | bytes) or body is None else json.dumps(body)
     is_base64 = isinstance(raw, bytes)
     text = base64.b64encode(raw).decode() if isinstance(raw, bytes) else raw
@@ -117,7 +121,12 @@ def api_event(
             "apiId": "local",
             "protocol": "HTTP/1.1",
             "requestTimeEpoch": int(time.time() * 1000),
-            "identity": {"sourceIp": source_ip, "userAgent": all_headers.get("User-Agent", "local"), "apiKey": None},
+            "identity": {
+                "sourceIp": source_ip,
+                "userAgent": all_headers.get("User-Agent", "local"),
+                "apiKey": None,
+                **(identity or {}),
+            },
         },
         "body": text,
         "isBase64Encoded": is_base64,

@@ -3,7 +3,11 @@
 Routes come from `template.yaml` (every `Api` event of every function), so the local API cannot
 drift from the deployed one. Each function runs on its own worker thread, one request at a time,
 like a single Lambda instance; its handler is the real one, imported with the layer on sys.path.
-API keys are not enforced locally (API Gateway enforces them in AWS). What the local API answers itself
+With a `KeyCheck` (as `make run` gives it), API keys are what API Gateway makes of them: a method that requires
+one looks the `x-api-key` header (or a bearer token) up among the stack's keys and passes its id to the function
+as `requestContext.identity.apiKeyId`; an unknown key is `403`; a request without one is served as the default key's,
+or refused when there is none. The admin methods (`AWS_IAM` in the template) are open to loopback callers only,
+named `LOCAL_ADMIN` in `identity.userArn`. Without a KeyCheck, keys are not looked at. What the local API answers itself
 (an unrouted path or method, its `/__local/` controls) carries the `X-Request-Id` and security headers every
 function's answer carries.
 """
@@ -20,7 +24,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
 from dev.aws_stack import load_template, resources_of_type
@@ -29,8 +33,12 @@ from dev.lambda_runtime import LocalLambdaContext, api_event, load_handler, use_
 use_layer()
 
 from gateway.http.envelope import REQUEST_ID_PATTERN, SECURITY_HEADERS  # noqa: E402 - the layer goes on sys.path first
+from gateway.http.identity import ADAPTER_CONTEXT_HEADER  # noqa: E402
 
 CONTROL_PREFIX = "/__local/"
+LOCAL_ADMIN = "arn:aws:iam::123456789012:user/local-loopback-admin"  # the admin principal of loopback callers
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+Auth = Literal["key", "iam", "none"]
 # A control route's answer to (method, path below CONTROL_PREFIX): a status and a JSON body.
 Control = Callable[[str, str], tuple[int, Any]]
 
@@ -41,6 +49,7 @@ class ApiRoute:
     path: str  # as in the template, e.g. /v1/jobs/{job_id}
     function: str  # the directory under functions/
     timeout_s: float
+    auth: Auth = "key"  # an API key (the API's default), an IAM signature (AWS_IAM), or nothing
 
     def match(self, method: str, path: str) -> dict[str, str] | None:
         if method != self.method:
@@ -51,21 +60,38 @@ class ApiRoute:
         return found.groupdict() if found else None
 
 
+@dataclass(frozen=True)
+class KeyCheck:
+    """API keys as API Gateway treats them: `key_id(value)` is an accepted key's id (None: refused, 403), and a
+    request that presents none is served as `default_key_id`'s (None: refused)."""
+
+    key_id: Callable[[str], str | None]
+    default_key_id: str | None
+
+
 def routes_from_template() -> list[ApiRoute]:
-    """Every API event of every function in template.yaml."""
+    """Every API event of every function in template.yaml, with the authorisation API Gateway applies to it."""
     template = load_template()
     default_timeout = float(template.get("Globals", {}).get("Function", {}).get("Timeout", 30))
+    apis = resources_of_type(template, "AWS::Serverless::Api")
+    keyed = {lid: bool(api["Properties"].get("Auth", {}).get("ApiKeyRequired")) for lid, api in apis.items()}
     routes = []
     for props in (f["Properties"] for f in resources_of_type(template, "AWS::Serverless::Function").values()):
         function = str(props["CodeUri"]).rstrip("/").split("/")[-1]
         for event in props.get("Events", {}).values():
             if event.get("Type") == "Api":
+                event_props = event["Properties"]
+                auth = event_props.get("Auth", {})
+                api = event_props.get("RestApiId", {}).get("Ref", "")
+                requires_key = bool(auth.get("ApiKeyRequired", keyed.get(api, False)))
+                kind: Auth = "iam" if auth.get("Authorizer") == "AWS_IAM" else "key" if requires_key else "none"
                 routes.append(
                     ApiRoute(
-                        method=str(event["Properties"]["Method"]).upper(),
-                        path=str(event["Properties"]["Path"]),
+                        method=str(event_props["Method"]).upper(),
+                        path=str(event_props["Path"]),
                         function=function,
                         timeout_s=float(props.get("Timeout", default_timeout)),
+                        auth=kind,
                     )
                 )
     return routes
@@ -74,8 +100,9 @@ def routes_from_template() -> list[ApiRoute]:
 class LocalApi:
     """Serve the gateway's API on host:port by calling the real handlers in-process."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 3000) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 3000, keys: KeyCheck | None = None) -> None:
         self.routes = routes_from_template()
+        self.keys = keys
         functions = {route.function for route in self.routes}
         # One worker per function: a Lambda instance answers one request at a time.
         self._workers = {name: ThreadPoolExecutor(1, thread_name_prefix=f"lambda-{name}") for name in functions}
@@ -121,7 +148,24 @@ class LocalApi:
         route = next((r for r in self.routes if r.match(method, path) is not None), None)
         return self.upstreams.get(route.function) if route is not None else None
 
-    def dispatch(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
+    def admit_upstream(
+        self, method: str, raw_path: str, headers: dict[str, str], client_host: str
+    ) -> tuple[dict[str, Any] | None, dict[str, str]]:
+        """API Gateway's checks for a request that a function's ASGI server answers: the refusal, or the headers to
+        pass on, with the request context stamped as the Lambda Web Adapter stamps it (any the client sent dropped)."""
+        path = urlsplit(raw_path).path
+        route = next(r for r in self.routes if r.match(method, path) is not None)
+        identity: dict[str, Any] = {"sourceIp": client_host}
+        refused = self._authorise(route, headers, client_host, identity)
+        if refused is not None:
+            return refused, headers
+        passed = {name: value for name, value in headers.items() if name.lower() != ADAPTER_CONTEXT_HEADER}
+        passed[ADAPTER_CONTEXT_HEADER] = json.dumps({"requestId": str(uuid.uuid4()), "identity": identity})
+        return None, passed
+
+    def dispatch(
+        self, method: str, raw_path: str, headers: dict[str, str], body: bytes, client_host: str = "127.0.0.1"
+    ) -> dict[str, Any]:
         """Turn one HTTP request into a proxy event for the matching function and return its answer."""
         parts = urlsplit(raw_path)
         if method == "GET" and parts.path in self.pages:
@@ -142,12 +186,45 @@ class LocalApi:
                 headers=headers, query=query, resource=route.path,
             )  # fmt: skip
             event["pathParameters"] = params or None
+            refused = self._authorise(route, headers, client_host, event["requestContext"]["identity"])
+            if refused is not None:
+                return refused
             context = LocalLambdaContext(function_name=route.function, timeout_s=route.timeout_s)
             return self._workers[route.function].submit(_call, route.function, event, context).result()
         allowed = sorted({route.method for route in self.routes if route.match(route.method, parts.path) is not None})
         status, code = (405, "method_not_allowed") if allowed else (404, "not_found")
         error = {"code": code, "message": f"no route for {method} {parts.path}"}
         return own_answer(status, {"error": error}, headers, {"Allow": ", ".join(allowed)} if allowed else {})
+
+    def _authorise(
+        self, route: ApiRoute, headers: Mapping[str, str], client_host: str, identity: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """What API Gateway checks before a function runs: the API key, or the admin's signature (loopback only);
+        the caller goes into the event's identity. An answer when the request is refused, else None."""
+        if route.auth == "iam":
+            if client_host not in LOOPBACK:
+                message = "admin routes are open on loopback only locally (IAM-signed in AWS)"
+                return own_answer(403, {"error": {"code": "MISSING_AUTHENTICATION_TOKEN", "message": message}}, headers)
+            identity["userArn"] = identity["caller"] = LOCAL_ADMIN
+            return None
+        if route.auth == "none" or self.keys is None:
+            return None
+        presented = presented_api_key(headers)
+        key_id = self.keys.key_id(presented) if presented else self.keys.default_key_id
+        if key_id is None:
+            return own_answer(403, {"error": {"code": "INVALID_API_KEY", "message": "Forbidden"}}, headers)
+        identity["apiKeyId"] = key_id
+        identity["apiKey"] = presented  # API Gateway passes the key it checked (the gateway never reads it)
+        return None
+
+
+def presented_api_key(headers: Mapping[str, str]) -> str | None:
+    """The API key a request presents: its `x-api-key` header, else a bearer token (as OpenAI's clients send it)."""
+    lowered = {name.lower(): value for name, value in headers.items()}
+    if lowered.get("x-api-key", "").strip():
+        return lowered["x-api-key"].strip()
+    scheme, _, token = lowered.get("authorization", "").strip().partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
 def own_answer(
@@ -187,12 +264,16 @@ def _handler_class(api: LocalApi) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             headers = dict(self.headers.items())
+            client_host = str(self.client_address[0])
             upstream = api.upstream_for(self.command, self.path)
+            refused: dict[str, Any] | None = None
             if upstream is not None:
-                self._pass_on(upstream, body, headers)
-                return
+                refused, passed = api.admit_upstream(self.command, self.path, headers, client_host)
+                if refused is None:
+                    self._pass_on(upstream, body, passed)
+                    return
             try:
-                answer = api.dispatch(self.command, self.path, headers, body)
+                answer = refused or api.dispatch(self.command, self.path, headers, body, client_host)
             except Exception as exc:  # a handler crash is a 502 from API Gateway too
                 error = {"error": {"code": "internal_error", "message": type(exc).__name__, "request_id": ""}}
                 answer = {"statusCode": 502, "headers": {}, "body": json.dumps(error)}

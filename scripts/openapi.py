@@ -13,7 +13,9 @@ of FastAPI's default 422 body, and the error statuses each operation can answer 
 - 400 (`invalid_encoding`), 413 (`payload_too_large`) and 415 (`unsupported_media_type`) for every operation with a
   body (`gateway.http.body`: a body is UTF-8 JSON declared as such);
 - 404 (`not_found`) for every operation with a path parameter;
-- 429, 502, 503, 504 (the provider chain's errors) for every operation answering a `ProviderAnswer`.
+- 429, 502, 503, 504 (the provider chain's errors) for every operation answering a `ProviderAnswer`;
+- whatever error statuses a route declares itself (`responses=` in its decorator: 412 and 428 for a change under
+  `If-Match`, 404 for a rollback to a version that does not exist).
 
 500 (`configuration_error`, `internal_error`) is a broken deployment, not part of the contract: the
 fuzz tests (tests/contract) fail on any 5xx that is not one of the chain's documented ones.
@@ -120,6 +122,7 @@ def _error_statuses() -> dict[int, list[str]]:
         errors.BodyEncodingError, errors.UnsupportedMediaTypeError,
         errors.SpendCapReachedError, errors.AllProvidersFailedError, errors.NoProviderConfiguredError,
         errors.ProvidersUnavailableError, errors.DeadlineExceededError, errors.StoreUnavailableError,
+        errors.PreconditionFailedError, errors.PreconditionRequiredError, errors.KeyBudgetExhaustedError,
     ):  # fmt: skip
         by_status.setdefault(error.status_code, []).append(error.code)
     return by_status
@@ -133,10 +136,13 @@ _BODY_RULES = (
 _DESCRIPTIONS = {
     400: "The body is not valid UTF-8",
     404: "Not found",
+    412: "`If-Match` names a version that is no longer in force: nothing was changed (`ETag`: the one in force)",
     413: "The body is over MAX_BODY_BYTES",
     415: "The body is not declared as JSON: `Content-Type: application/json` (or `application/<type>+json`), UTF-8",
     422: "Invalid input; `details` names each field at fault",
-    429: "The daily spend cap holds back every provider that could answer",
+    428: "A change must name the version it changes: `If-Match` with the `ETag` of the version (or `*`)",
+    429: "The daily spend cap, or the API key's own daily budget (`Retry-After`: its reset), holds back every "
+    "provider that could answer",
     502: "Every provider failed; `details.attempts` lists the attempts",
     503: "No provider is configured, every circuit is open or the spend ledger cannot be written; or a store the "
     "request needs is unavailable (send it again)",
@@ -161,6 +167,7 @@ def _statuses_for(route: APIRoute) -> list[int]:
     model = route.response_model
     if isinstance(model, type) and issubclass(model, ProviderAnswer):
         statuses.extend(_CHAIN_STATUSES)
+    statuses.extend(int(status) for status in route.responses if int(status) >= 400)
     return sorted(set(statuses))
 
 

@@ -154,12 +154,12 @@ def _clear_caches() -> None:
     from aws_lambda_powertools.utilities import parameters
 
     from gateway.config.settings import get_settings
-    from gateway.resilience.guards import _build as build_resilience
+    from gateway.resilience import guards
     from gateway.routing import slm_health
     from gateway.stores import api_keys, aws, idempotency
 
     get_settings.cache_clear()
-    build_resilience.cache_clear()
+    guards.forget()
     parameters.clear_caches()  # type: ignore[no-untyped-call]
     aws.clear_clients()
     slm_health.forget()

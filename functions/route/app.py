@@ -1,4 +1,5 @@
-"""The route function: `POST /v1/route`, `POST /v1/jobs`, `GET /v1/jobs/{job_id}`, and route jobs from SQS."""
+"""The route function: `POST /v1/route`, `POST /v1/jobs`, `GET /v1/jobs/{job_id}`, `POST /v1/feedback` (a rating of
+an answer), and route jobs from SQS."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ with loading("route app"):
     from aws_lambda_powertools.utilities.typing import LambdaContext
     from fastapi import Header, Path, Response
 
-    from gateway.endpoints import route, route_jobs
+    from gateway.endpoints import feedback, route, route_jobs
     from gateway.http.app import Context, create_app
     from gateway.http.events import batch_of
     from gateway.http.lambda_entry import lambda_entry
@@ -35,6 +36,13 @@ with loading("route app"):
     @app.get("/v1/jobs/{job_id}", response_model=route_jobs.JobOut, response_model_exclude_none=True)
     async def get_job(job_id: str = Path(pattern=route_jobs.JOB_ID_PATTERN)) -> route_jobs.JobOut:
         return route_jobs.get_job(job_id)
+
+    _RATED: dict[int | str, dict[str, Any]] = {404: {"description": "no such answer"}, 503: {"description": "retry"}}
+
+    @app.post("/v1/feedback", response_model=feedback.FeedbackOut, responses=_RATED)
+    def post_feedback(body: feedback.FeedbackIn, ctx: Context) -> feedback.FeedbackOut:
+        """Rate an answer (-1 or 1) as the API key that asked for it; a second rating replaces the first."""
+        return feedback.rate(body, ctx)
 
     def on_event(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         """A batch of route jobs from SQS (imported here: the HTTP path never needs batch processing)."""

@@ -150,3 +150,19 @@ def test_make_invoke_runs_a_handler_with_an_event_file() -> None:
     response = json.loads(done.stdout[done.stdout.index('{\n  "statusCode"') :])
     assert response["statusCode"] == 200
     assert response["body"]["count"] == 12
+
+
+def test_a_request_without_an_api_key_is_served_as_the_first_local_key(local_stack: LocalStack) -> None:
+    # Given the stack's two keys, as the banner prints them
+    found = re.search(
+        r"API keys \(x-api-key or a bearer token\): (\S+) \(id (\w+)\), (\S+) \(id (\w+)\)", local_stack.banner
+    )
+    assert found, local_stack.banner
+    first_value, first_id = found.group(1), found.group(2)
+    # When a request comes without a key, and another with the first key
+    with httpx.Client(base_url=local_stack.url, timeout=30) as client:
+        unkeyed = client.get("/v1/usage").json()
+        keyed = client.get("/v1/usage", headers={"x-api-key": first_value}).json()
+    # Then both are the first key's
+    assert unkeyed["api_key_id"] == keyed["api_key_id"] == first_id
+    assert "a request without one is served as the first key's" in local_stack.banner

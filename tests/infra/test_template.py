@@ -31,17 +31,29 @@ EXPECTED_ENDPOINTS = {
     ("GET", "/health"): "StatusFunction",
     ("POST", "/v1/handle-error"): "HandleErrorFunction",
     ("POST", "/v1/admin/circuits/reset"): "StatusFunction",
+    ("GET", "/v1/admin/config"): "StatusFunction",
+    ("PUT", "/v1/admin/config"): "StatusFunction",
+    ("PATCH", "/v1/admin/config"): "StatusFunction",
+    ("GET", "/v1/admin/config/history"): "StatusFunction",
+    ("POST", "/v1/admin/config/rollback"): "StatusFunction",
+    ("PUT", "/v1/admin/providers/{provider}/key"): "StatusFunction",
+    ("PUT", "/v1/admin/keys/{api_key_id}/budget"): "StatusFunction",
+    ("DELETE", "/v1/admin/keys/{api_key_id}/budget"): "StatusFunction",
+    ("GET", "/v1/usage"): "StatusFunction",
     ("POST", "/v1/jobs"): "RouteFunction",
     ("GET", "/v1/jobs/{job_id}"): "RouteFunction",
     ("POST", "/v1/chat/completions"): "ChatFunction",
     ("GET", "/v1/models"): "ChatFunction",
     ("GET", "/v1/models/{model+}"): "ChatFunction",
     ("POST", "/v1/embeddings"): "ChatFunction",
+    ("POST", "/v1/feedback"): "RouteFunction",
 }
 STREAMED = "ChatFunction"  # its answers are streamed through the web adapter (run.sh)
 AUTHORIZER = "ApiKeyAuthorizerFunction"  # the REST API's Lambda authorizer: no provider, no AWS call
 PUBLIC_PATHS = {"/health"}
 WS_ACTIONS = {"execute-api:ManageConnections", "apigateway:GET"}  # the ws function's inline Allow statements
+STATUS_ACTIONS = {"secretsmanager:PutSecretValue"}  # the status function's: the admin's provider key route
+INLINE_ALLOWS = {"WsFunction": WS_ACTIONS, "StatusFunction": STATUS_ACTIONS}
 ADMIN_PREFIX = "/v1/admin/"
 
 
@@ -281,12 +293,13 @@ def test_policy_templates_name_template_resources(
                     target = arg.get("Ref") or arg.get("Fn::GetAtt", [None])[0]
                     assert target in template["Resources"], f"{logical_id} {name} {arg}"
         # And no function attaches managed policies by hand, nor inline statements other than Deny guards, but for
-        # what no SAM policy template grants: the ws function's posts to its connections and reads of the API keys
+        # what no SAM policy template grants: the ws function's posts to its connections and reads of the API keys, the
+        # status function's new versions of the provider secret
         assert all(isinstance(policy, dict) for policy in props.get("Policies", [])), logical_id
         inline = [statement for policy in props.get("Policies", []) for statement in policy.get("Statement", [])]
         allowed = [statement for statement in inline if statement["Effect"] != "Deny"]
         assert all(statement["Effect"] in ("Deny", "Allow") for statement in inline), logical_id
-        assert {s["Action"] for s in allowed} <= (WS_ACTIONS if logical_id == "WsFunction" else set()), logical_id
+        assert {s["Action"] for s in allowed} <= INLINE_ALLOWS.get(logical_id, set()), logical_id
 
 
 def test_every_function_reads_the_secret_and_state_table_and_only_route_gets_jobs(

@@ -3,6 +3,7 @@ HTTP responses."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -12,10 +13,11 @@ class GatewayError(Exception):
     status_code = 500
     code = "internal_error"
 
-    def __init__(self, message: str, *, details: Any = None) -> None:
+    def __init__(self, message: str, *, details: Any = None, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.details = details
+        self.headers = dict(headers or {})  # sent with the error (`Retry-After`, `ETag`)
 
 
 class ConfigurationError(GatewayError):
@@ -30,6 +32,46 @@ class InvalidRequestError(GatewayError):
 
     status_code = 422
     code = "invalid_request"
+
+
+class FieldsInvalidError(GatewayError):
+    """Input that breaks the rules of its fields; `details` names each ([{field, message}]), as FastAPI's 422 does."""
+
+    status_code = 422
+    code = "validation_error"
+
+
+class NotFoundError(GatewayError):
+    status_code = 404
+    code = "not_found"
+
+
+class PreconditionFailedError(GatewayError):
+    """`If-Match` names a version that is no longer the one in force: nothing was changed."""
+
+    status_code = 412
+    code = "precondition_failed"
+
+
+class PreconditionRequiredError(GatewayError):
+    """A change that must say which version it changes (`If-Match`), and did not."""
+
+    status_code = 428
+    code = "precondition_required"
+
+
+class ApiKeyRequiredError(GatewayError):
+    """What only an API key's own request may ask (its usage, a rating of its answer) came without one."""
+
+    status_code = 403
+    code = "api_key_required"
+
+
+class KeyBudgetExhaustedError(GatewayError):
+    """The API key's own daily budget (spend or requests) has no room for the request; another key is unaffected."""
+
+    status_code = 429
+    code = "key_budget_exhausted"
 
 
 class PayloadTooLargeError(GatewayError):
@@ -80,16 +122,14 @@ class DeadlineExceededError(GatewayError):
     code = "deadline_exceeded"
 
 
-class ModelNotFoundError(GatewayError):
+class ModelNotFoundError(NotFoundError):
     """A model the gateway does not serve (GET /v1/models lists those it does)."""
 
-    status_code = 404
     code = "model_not_found"
 
 
-class JobNotFoundError(GatewayError):
-    status_code = 404
-    code = "not_found"
+class JobNotFoundError(NotFoundError):
+    pass
 
 
 class SpendCapReachedError(GatewayError):

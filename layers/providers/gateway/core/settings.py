@@ -53,6 +53,7 @@ class GatewaySettings(BaseSettings):
     max_body_bytes: int = Field(65536, gt=0, alias="MAX_BODY_BYTES")
     max_points: int = Field(1000, gt=0, alias="MAX_POINTS")
     secret_max_age_s: int = Field(300, ge=0, alias="SECRET_MAX_AGE_SECONDS")
+    config_max_age_s: int = Field(30, ge=0, le=3600, alias="CONFIG_MAX_AGE_SECONDS")  # runtime config, key budgets
     job_retention_s: int = Field(7 * 24 * 3600, gt=0, alias="JOB_RETENTION_SECONDS")
     error_cache_ttl_s: int = Field(24 * 3600, ge=0, alias="ERROR_CACHE_TTL_SECONDS")  # 0: no cache
     # Resilience: the gateway's one retry loop, the shared circuit breaker, the spend cap (per provider: its module).

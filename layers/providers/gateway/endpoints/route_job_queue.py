@@ -28,7 +28,7 @@ from gateway.config.settings import get_settings
 from gateway.core import runtime
 from gateway.core.errors import ConfigurationError, GatewayError, short
 from gateway.endpoints import route
-from gateway.endpoints.route_jobs import JOB_ID_PATTERN, jobs_store
+from gateway.endpoints.route_jobs import API_KEY_ATTRIBUTE, JOB_ID_PATTERN, jobs_store
 from gateway.observability import logger, metrics
 from gateway.stores.idempotency import once_per_key
 
@@ -37,12 +37,12 @@ from gateway.stores.idempotency import once_per_key
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
-def _answer(job: dict[str, Any], remaining_ms: int | None) -> dict[str, Any]:
+def _answer(job: dict[str, Any], remaining_ms: int | None, api_key_id: str | None = None) -> dict[str, Any]:
     """Answer one job (runs once per job id): the answer, kept by the idempotency record for a redelivery."""
     body = dict(job)
     job_id = str(body.pop("job_id"))
     request = route.RouteRequest.model_validate(body)
-    ctx = RequestContext.for_invocation(job_id, remaining_ms)
+    ctx = RequestContext.for_invocation(job_id, remaining_ms, api_key_id)
     response = runtime.run(route.answer(request, ctx))
     metrics.add_metric(name="JobsAnswered", unit=MetricUnit.Count, value=1)
     logger.info("route job answered", extra={"job_id": job_id, "provider": response.provider})
@@ -88,7 +88,7 @@ def answer_job(record: SQSRecord, context: LambdaContext | None) -> str:
         )
         remaining = context.get_remaining_time_in_millis() if context is not None else None
         try:
-            answer = answer_once(job=job, remaining_ms=remaining)
+            answer = answer_once(job=job, remaining_ms=remaining, api_key_id=_api_key_id_of(record))
         except IdempotencyValidationError:
             raise ValueError(f"job_id {job_id!r} was already used for another request; use a new job_id") from None
         # Stored apart from the answer: a store that fails here is retried by the redelivery, which finds the answer
@@ -101,6 +101,15 @@ def answer_job(record: SQSRecord, context: LambdaContext | None) -> str:
             jobs_store(settings).record_failure(job_id, _describe(exc), final=final)
         raise
     return job_id
+
+
+def _api_key_id_of(record: SQSRecord) -> str | None:
+    """The API key the job was queued with (`POST /v1/jobs` names it beside the body); None for a job sent to the
+    queue directly."""
+    attributes = record.raw_event.get("messageAttributes") or {}
+    attribute = attributes.get(API_KEY_ATTRIBUTE) if isinstance(attributes, dict) else None
+    value = attribute.get("stringValue") if isinstance(attribute, dict) else None
+    return value if isinstance(value, str) and value else None
 
 
 def _job_id_of(record: SQSRecord) -> str:

@@ -19,6 +19,7 @@ from gateway.stores.jobs import JobStore
 from gateway.stores.queues import QueueSender
 
 JOB_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
+API_KEY_ATTRIBUTE = "api_key_id"  # the message attribute naming the API key a job is answered for
 
 
 class JobAccepted(BaseModel):
@@ -52,7 +53,10 @@ def enqueue(request: route.RouteRequest, ctx: RequestContext) -> JobAccepted:
     except Exception as exc:
         raise _unavailable("the job store", exc) from exc
     try:
-        QueueSender(ctx.settings.route_jobs_queue_url).send({"job_id": job_id, **request.model_dump(exclude_none=True)})
+        body = {"job_id": job_id, **request.model_dump(exclude_none=True)}
+        # The key travels beside the body: its budget and usage count the job, and a body is the client's.
+        attributes = {API_KEY_ATTRIBUTE: ctx.api_key_id} if ctx.api_key_id else None
+        QueueSender(ctx.settings.route_jobs_queue_url).send(body, attributes)
     except Exception as exc:
         with contextlib.suppress(Exception):  # best effort: the client is told the job was not queued either way
             jobs.record_failure(job_id, "the job could not be queued", final=True)

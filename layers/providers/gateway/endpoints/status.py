@@ -24,6 +24,7 @@ from gateway.resilience.guards import Resilience, resilience_for
 from gateway.resilience.spend import ALL, LedgerUnavailableError, SpendGuard, SpendRefusedError
 from gateway.resilience.spend_report import publish_spend
 from gateway.stores.provider_state import ProbeRecord, ProviderStateStore, now_s
+from gateway.stores.ratings import RatingCountStore
 
 
 class Circuit(BaseModel):
@@ -34,6 +35,14 @@ class Circuit(BaseModel):
     last_error: str | None = None
 
 
+class Ratings(BaseModel):
+    """The ratings its answers were given today (UTC)."""
+
+    positive: int
+    negative: int
+    positive_share: float = Field(description="positive / (positive + negative)")
+
+
 class ProviderStatus(BaseModel):
     name: str
     configured: bool
@@ -42,6 +51,7 @@ class ProviderStatus(BaseModel):
     last_probe: ProbeRecord | None
     circuit: Circuit | None
     spent_today_usd: float | None
+    ratings_today: Ratings | None = Field(description="null: none today")
 
 
 class Spend(BaseModel):
@@ -50,9 +60,24 @@ class Spend(BaseModel):
     daily_limit_usd: float | None
 
 
+class ConfigInForce(BaseModel):
+    version: int = Field(description="the runtime configuration's version this instance applies (0: the environment)")
+    updated_at: float | None = Field(description="when that version was stored (epoch seconds)")
+
+
+class KeyState(BaseModel):
+    """A provider's key: whether it is set, and when it was last changed through the admin route (never its value)."""
+
+    provider: str
+    set: bool
+    changed_at: float | None = Field(description="epoch seconds; null: not changed through the admin route")
+
+
 class StatusResponse(BaseModel):
     providers: list[ProviderStatus]
     spend: Spend | None
+    config: ConfigInForce
+    keys: list[KeyState]
 
 
 class CircuitReset(BaseModel):
@@ -63,16 +88,16 @@ class CircuitReset(BaseModel):
 
 
 def current_status() -> StatusResponse:
-    """`GET /v1/status`: this process's settings and keys."""
+    """`GET /v1/status`: this process's settings (and the runtime configuration's version it applies) and keys."""
     settings = get_settings()
     return provider_status(settings, load_provider_keys(settings))
 
 
-def reset_circuit_by_admin(body: CircuitReset) -> Circuit:
-    """`POST /v1/admin/circuits/reset`: close a provider's shared circuit, logged."""
+def reset_circuit_by_admin(body: CircuitReset, who: str) -> Circuit:
+    """`POST /v1/admin/circuits/reset`: close a provider's shared circuit, logged with the admin's IAM principal."""
     settings = get_settings()
     circuit = reset_circuit(settings, load_provider_keys(settings), body.provider, body.model)
-    logger.info("circuit reset by an admin", extra={"provider": body.provider, "model": body.model})
+    logger.info("circuit reset by an admin", extra={"admin": who, "provider": body.provider, "model": body.model})
     return circuit
 
 
@@ -95,6 +120,8 @@ def provider_status(settings: Settings, keys: ProviderKeys) -> StatusResponse:
     specs = registry.all_specs(settings, keys)
     guards = resilience_for(settings)
     probes = _store(settings).last_probes([s.name for s in specs]) if settings.state_table else {}
+    changes = _store(settings).key_changes([s.name for s in specs]) if settings.state_table else {}
+    ratings = _ratings_today(settings, [s.name for s in specs])
     circuits: dict[str, Circuit] = {}
     if guards.breakers is not None:
         guards.breakers.load(specs)
@@ -110,6 +137,7 @@ def provider_status(settings: Settings, keys: ProviderKeys) -> StatusResponse:
                 last_probe=probes.get(spec.name),
                 circuit=circuits.get(spec.name),
                 spent_today_usd=totals[spec.name]["spent_usd"] if spec.name in totals else None,
+                ratings_today=ratings.get(spec.name),
             )
             for spec in specs
         ],
@@ -120,7 +148,33 @@ def provider_status(settings: Settings, keys: ProviderKeys) -> StatusResponse:
         )
         if ALL in totals
         else None,
+        config=_config_in_force(),
+        keys=[
+            KeyState(
+                provider=spec.name,
+                set=bool(keys.get(spec.name)),
+                changed_at=changes[spec.name].changed_at if spec.name in changes else None,
+            )
+            for spec in specs
+        ],
     )
+
+
+def _ratings_today(settings: Settings, providers: list[str]) -> dict[str, Ratings]:
+    if not settings.state_table:
+        return {}
+    day = time.strftime("%Y-%m-%d", time.gmtime(clock.wall()))
+    counts = RatingCountStore(settings.state_table).day(day, providers)
+    return {
+        name: Ratings(positive=positive, negative=negative, positive_share=round(positive / (positive + negative), 4))
+        for name, (positive, negative) in counts.items()
+        if positive + negative > 0
+    }
+
+
+def _config_in_force() -> ConfigInForce:
+    version = get_settings.version()
+    return ConfigInForce(version=version.version, updated_at=version.updated_at or None)
 
 
 def _circuit(board: BreakerBoard, spec: ProviderSpec) -> Circuit:

@@ -24,7 +24,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from gateway.config.context import RequestContext
 from gateway.config.settings import Settings, get_settings
-from gateway.core.errors import ConfigurationError, GatewayError
+from gateway.core.errors import ConfigurationError, GatewayError, StoreUnavailableError
 from gateway.core.runtime import run
 from gateway.endpoints import error_analysis, points, route, route_stream
 from gateway.endpoints.ws_frames import (
@@ -184,7 +184,8 @@ async def _answer(frame: Frame, outbox: Outbox, context: LambdaContext) -> int:
         return 200
     assert frame.id is not None  # every other action requires one (parse_frame)
     try:
-        ctx = RequestContext.for_invocation(outbox.request_id, context.get_remaining_time_in_millis())
+        key_id = _api_key_of(outbox.connection_id)
+        ctx = RequestContext.for_invocation(outbox.request_id, context.get_remaining_time_in_millis(), key_id)
         if frame.action == "chat":
             return await _chat(frame, frame.id, ctx, outbox)
         answer: error_analysis.ErrorAnalysisResponse | points.PointsResponse
@@ -196,6 +197,28 @@ async def _answer(frame: Frame, outbox: Outbox, context: LambdaContext) -> int:
         return await outbox.error(frame.id, exc, exc.status_code)
     await outbox.send(done_frame(frame.id, answer.model_dump(mode="json", exclude_none=True)))
     return 200
+
+
+_KEYS_OF_CONNECTIONS: dict[str, str] = {}  # connection id -> its API key's id (a connection's key never changes)
+
+
+def _api_key_of(connection_id: str) -> str | None:
+    """The API key a connection was accepted with (its budget and usage count the connection's requests): read once
+    per connection and instance."""
+    known = _KEYS_OF_CONNECTIONS.get(connection_id)
+    if known is None:
+        try:
+            known = _connections(get_settings()).api_key_id(connection_id)
+        except GatewayError:
+            raise
+        except Exception as exc:  # no key, no budget to hold the request to: not answered rather than unchecked
+            logger.error("connection unreadable", extra={"error": f"{type(exc).__name__}: {exc}"})
+            raise StoreUnavailableError("the connections table is unavailable; send the frame again") from exc
+        if known is not None:
+            if len(_KEYS_OF_CONNECTIONS) >= 4096:
+                _KEYS_OF_CONNECTIONS.clear()
+            _KEYS_OF_CONNECTIONS[connection_id] = known
+    return known
 
 
 async def _chat(frame: Frame, frame_id: str, ctx: RequestContext, outbox: Outbox) -> int:

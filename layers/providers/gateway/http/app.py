@@ -13,6 +13,7 @@ from gateway.config.context import RequestContext
 from gateway.http.body import JsonBodyRoute
 from gateway.http.envelope import Envelope
 from gateway.http.errors import ErrorRender, error_response, install_error_handlers, request_id
+from gateway.http.identity import admin_principal, api_key_id
 
 
 def _remaining_ms(request: Request) -> int | None:
@@ -35,20 +36,21 @@ def _remaining_ms(request: Request) -> int | None:
 
 
 async def request_context(request: Request) -> RequestContext:
-    """A FastAPI dependency: settings, provider keys, request id and the deadline.
+    """A FastAPI dependency: settings, provider keys, request id, the deadline and the API key's id.
 
-    The deadline comes from the Lambda's remaining time and API Gateway's limit. `async`, so that FastAPI
+    The deadline comes from the Lambda's remaining time and API Gateway's limit; the key from API Gateway
+    (`requestContext.identity.apiKeyId`), never from the body. `async`, so that FastAPI
     does not hop to a worker thread for it: the keys are cached (a Secrets Manager read blocks only when
     the cache expires, and a Lambda instance serves one request at a time).
     """
-    return RequestContext.for_invocation(request_id(request), _remaining_ms(request))
+    return RequestContext.for_invocation(request_id(request), _remaining_ms(request), api_key_id(request))
 
 
 async def streaming_context(request: Request) -> RequestContext:
     """As `request_context`, for a function whose answers API Gateway streams: not held to the 29 s of a buffered
     answer, but to the Lambda's remaining time and `CHAT_DEADLINE_SECONDS`."""
     rid = request_id(request)
-    return RequestContext.for_invocation(rid, _remaining_ms(request), streamed=True)
+    return RequestContext.for_invocation(rid, _remaining_ms(request), api_key_id(request), streamed=True)
 
 
 def create_app(title: str, description: str, render: ErrorRender = error_response) -> FastAPI:
@@ -66,3 +68,6 @@ Context = Annotated[RequestContext, Depends(request_context)]
 """An endpoint's parameter for its request context: `ctx: Context`."""
 StreamingContext = Annotated[RequestContext, Depends(streaming_context)]
 """The request context of a function whose answers are streamed (the chat function)."""
+
+AdminPrincipal = Annotated[str, Depends(admin_principal)]
+"""An admin endpoint's parameter for the IAM principal that called it: `who: AdminPrincipal`."""

@@ -17,7 +17,7 @@ from fastapi import Request, Response
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.config.settings import Settings, get_settings
+from gateway.config.settings import Settings, environment_settings
 from gateway.core.errors import GatewayError, PayloadTooLargeError
 from gateway.http.errors import ErrorRender, error_response, gateway_error_response
 from gateway.observability import logger, metrics
@@ -89,7 +89,7 @@ class Envelope:
 
         try:
             try:
-                settings = get_settings()
+                settings = environment_settings()  # CORS and the body cap are the deployment's, never runtime's
                 allowed_origin = _allowed_origin(origin, settings)
                 if request.method == "OPTIONS" and origin and "access-control-request-method" in request.headers:
                     response = _preflight(request, allowed_origin, rid, self.render)

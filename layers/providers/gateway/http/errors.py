@@ -17,12 +17,14 @@ from gateway.core.errors import GatewayError
 from gateway.observability import logger
 
 
-def error_response(status: int, code: str, message: str, request_id: str, details: Any = None) -> JSONResponse:
+def error_response(
+    status: int, code: str, message: str, request_id: str, details: Any = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
     """The one error shape every endpoint answers with."""
     error: dict[str, Any] = {"code": code, "message": message, "request_id": request_id}
     if details is not None:
         error["details"] = details
-    return JSONResponse({"error": error}, status_code=status)
+    return JSONResponse({"error": error}, status_code=status, headers=headers)
 
 
 ErrorRender = Callable[[int, str, str, str, Any], JSONResponse]
@@ -71,7 +73,10 @@ def field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
 def gateway_error_response(exc: GatewayError, rid: str, render: ErrorRender = error_response) -> JSONResponse:
     if exc.status_code >= 500:
         logger.error("request failed", extra={"code": exc.code, "error_message": exc.message})
-    return render(exc.status_code, exc.code, exc.message, rid, exc.details)
+    response = render(exc.status_code, exc.code, exc.message, rid, exc.details)
+    if exc.headers:  # Retry-After, ETag...
+        response.headers.update(exc.headers)
+    return response
 
 
 def install_error_handlers(app: FastAPI, render: ErrorRender = error_response) -> None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from gateway.core import caller
 from gateway.core.runtime import event_loop
 from gateway.http.events import api_event_problem, bad_event_response, describe, looks_like_api, require_object
 from gateway.observability import logger, metrics
@@ -34,6 +35,7 @@ def lambda_entry(app: FastAPI, on_event: LambdaHandler | None = None) -> LambdaH
     @metrics.log_metrics(capture_cold_start_metric=True)
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         event_loop()
+        caller.begin(None)  # no request inherits the caller of the one before it
         if not looks_like_api(event):
             if on_event is None:
                 raise ValueError(f"this function only answers API Gateway events, not {describe(event)}")
@@ -67,6 +69,7 @@ def event_entry(on_event: LambdaHandler) -> LambdaHandler:
     @logger.inject_lambda_context(clear_state=True)
     @metrics.log_metrics(capture_cold_start_metric=True)
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        caller.begin(None)
         return on_event(event, context)
 
     return _objects_only(handler)

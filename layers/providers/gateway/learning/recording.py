@@ -60,6 +60,7 @@ def record(answered: Answered, ctx: RequestContext) -> None:
                 cost_usd=answered.cost_usd,
                 cached=answered.cached,
                 created_at=time.time(),
+                api_key_id=ctx.api_key_id,  # only this key may rate the answer
             )
         )
     except Exception as exc:

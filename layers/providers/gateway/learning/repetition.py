@@ -31,7 +31,7 @@ from gateway.learning.embeddings import cosine, decode_vector, encode_vector, ge
 from gateway.learning.training_example import TrainingExample
 from gateway.observability import logger, metrics
 from gateway.providers.base import Embedder, ProviderKeys
-from gateway.stores.interactions import InteractionStore, NewInteraction
+from gateway.stores.interactions import InteractionStore, NewInteraction, RatingState
 from gateway.stores.queues import QueueSender
 
 EMBED_TIMEOUT_S = 5.0  # one embedding at most (Gemini's; the local embedder takes a fraction of a millisecond)
@@ -40,8 +40,9 @@ WRITES_RESERVE_S = 2.0  # kept back for the record's writes (settle, queue) afte
 
 def similarity_to_earlier(
     interaction: NewInteraction, settings: Settings, keys: ProviderKeys, remaining_s: Callable[[], float]
-) -> float:
-    """Embed the prompt, settle the item, and return its highest similarity to the topic's earlier prompts."""
+) -> tuple[float, RatingState | None]:
+    """Embed the prompt, settle the item, and return its highest similarity to the topic's earlier prompts, and its
+    rating as it stands (None: the item expired meanwhile)."""
     if not settings.interactions_table:
         raise ConfigurationError("INTERACTIONS_TABLE is not set: new interactions cannot be compared")
     budget = min(EMBED_TIMEOUT_S, remaining_s() - WRITES_RESERVE_S)
@@ -54,9 +55,10 @@ def similarity_to_earlier(
     similarity = max(
         (cosine(vector, decode_vector(e.embedding)) for e in earlier if e.embedder == embedder.name), default=0.0
     )
-    if not store.settle(interaction.pk, interaction.sk, embedder.name, encode_vector(vector)):
+    state = store.settle(interaction.pk, interaction.sk, embedder.name, encode_vector(vector))
+    if state is None:
         logger.info("interaction expired before it was compared", extra={"sk": interaction.sk})
-    return similarity
+    return similarity, state
 
 
 async def _embedder(settings: Settings, keys: ProviderKeys) -> Embedder:
@@ -76,6 +78,7 @@ def queue_example(interaction: NewInteraction, similarity: float, settings: Sett
         provider=interaction.provider,
         model=interaction.model,
         similarity=similarity,
+        source=(interaction.pk, interaction.sk),
     )
     QueueSender(settings.training_queue_url).send(example.model_dump(mode="json"))
     metrics.add_metric(name="TrainingExamplesQueued", unit=MetricUnit.Count, value=1)
@@ -96,7 +99,11 @@ def detect(record: DynamoDBRecord, remaining_s: Callable[[], float] = lambda: ma
     interaction = NewInteraction.from_image(image)
     settings = get_settings()
     keys = load_provider_keys(settings)
-    similarity = similarity_to_earlier(interaction, settings, keys, remaining_s)
+    similarity, state = similarity_to_earlier(interaction, settings, keys, remaining_s)
     if similarity >= settings.similarity_threshold:
-        queue_example(interaction, similarity, settings, keys)
+        if state is not None and state.score == -1:  # rated down already: never a training example
+            metrics.add_metric(name="TrainingExamplesRatedDown", unit=MetricUnit.Count, value=1)
+            logger.info("repeated prompt rated down: no training example", extra={"sk": interaction.sk})
+        else:
+            queue_example(interaction, similarity, settings, keys)
     return similarity

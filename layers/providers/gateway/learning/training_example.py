@@ -27,10 +27,22 @@ class TrainingExample(BaseModel):
     model: str
     similarity: float = Field(ge=0, le=1)
     created_at: datetime
+    # The interaction it was made from (its table keys): its rating decides whether the example is written, and how.
+    source_pk: str | None = Field(None, min_length=1, max_length=256)
+    source_sk: str | None = Field(None, min_length=1, max_length=256)
 
     @classmethod
     def create(
-        cls, *, topic: str, language: str, prompt: str, answer: str, provider: str, model: str, similarity: float
+        cls,
+        *,
+        topic: str,
+        language: str,
+        prompt: str,
+        answer: str,
+        provider: str,
+        model: str,
+        similarity: float,
+        source: tuple[str, str] | None = None,
     ) -> TrainingExample:
         """An example whose id is a hash of what it teaches: the same question and answer, the same id."""
         material = "\0".join((topic, language, " ".join(prompt.split()), answer.strip()))
@@ -44,6 +56,8 @@ class TrainingExample(BaseModel):
             model=model,
             similarity=round(min(1.0, max(0.0, similarity)), 4),
             created_at=datetime.now(UTC),
+            source_pk=source[0] if source else None,
+            source_sk=source[1] if source else None,
         )
 
     def relative_path(self) -> str:

@@ -38,6 +38,7 @@ class Outcome(StrEnum):
     SKIPPED_DEADLINE = "skipped_deadline"
     CIRCUIT_OPEN = "circuit_open"
     BUDGET_EXCEEDED = "budget_exceeded"
+    KEY_BUDGET_EXHAUSTED = "key_budget_exhausted"  # the API key's own daily budget has no room
     LEDGER_UNAVAILABLE = "ledger_unavailable"  # the spend ledger could not be written: the cap could not be checked
 
 

@@ -28,8 +28,9 @@ from gateway.providers.registry import get_provider
 from gateway.resilience.attempts import Attempt, ChainResult, observe_attempt
 from gateway.resilience.breaker import Admission
 from gateway.resilience.guards import Resilience, resilience_for
+from gateway.resilience.key_budget_error import key_budget_exhausted
 from gateway.resilience.retry import RETRYABLE
-from gateway.resilience.spend import LedgerUnavailableError, Reservation, SpendRefusedError
+from gateway.resilience.spend import KeyBudgetRefusedError, LedgerUnavailableError, Reservation, SpendRefusedError
 from gateway.resilience.streaming import ChainStream, OpenedStream, open_provider_stream
 
 
@@ -123,6 +124,7 @@ class _ChainRun:
         self.streams = streams
         self.attempts: list[Attempt] = []
         self.out_of_time = False
+        self.key_refusal: KeyBudgetRefusedError | None = None
         self._pending: list[asyncio.Future[None]] = []
         self._settling: list[asyncio.Future[None]] = []
 
@@ -205,6 +207,9 @@ class _ChainRun:
             self._settling.clear()
         try:
             return self.guards.spend.reserve(spec, request)
+        except KeyBudgetRefusedError as exc:
+            self.key_refusal = exc
+            self._record(spec, Outcome.KEY_BUDGET_EXHAUSTED, None, str(exc))
         except SpendRefusedError as exc:
             self._record(spec, Outcome.BUDGET_EXCEEDED, None, str(exc))
         except LedgerUnavailableError as exc:  # a cap that cannot be checked holds the call back; it is no cap
@@ -307,6 +312,8 @@ class _ChainRun:
         outcomes = {a.outcome for a in self.attempts}
         if self.out_of_time:
             return DeadlineExceededError("the request ran out of time before a provider answered", details=details)
+        if self.key_refusal is not None and outcomes <= {Outcome.KEY_BUDGET_EXHAUSTED, Outcome.BUDGET_EXCEEDED}:
+            return key_budget_exhausted(self.key_refusal, details)
         if outcomes == {Outcome.BUDGET_EXCEEDED}:
             message = "the daily spend cap is reached for every provider in the chain"
             return SpendCapReachedError(message, details=details)

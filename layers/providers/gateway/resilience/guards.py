@@ -17,17 +17,21 @@ steps (docs/resilience.md, "Guarding a call yourself"):
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
-from functools import lru_cache
 
 from gateway.config.settings import Settings
 from gateway.core.errors import ConfigurationError
 from gateway.providers.registry import daily_cost_limits
 from gateway.resilience.breaker import BreakerBoard, BreakerConfig
+from gateway.resilience.key_budgets import KeyBudgets
 from gateway.resilience.retry import RetryPolicy
 from gateway.resilience.spend import SpendGuard
+from gateway.resilience.usage import UsageMeter
 from gateway.stores.breakers import BreakerStore
+from gateway.stores.key_budgets import KeyBudgetStore
 from gateway.stores.spend_ledger import SpendLedgerStore
+from gateway.stores.usage import UsageStore
 
 
 @dataclass(frozen=True)
@@ -37,8 +41,9 @@ class Resilience:
     spend: SpendGuard | None = None
 
     def finish(self) -> None:
-        """What a request leaves to do at its end: the breaker counts whose interval has passed written, and the
-        spend leases that are due given back (each at most one write, and only when due)."""
+        """What a request leaves to do at its end: the breaker counts whose interval has passed written, the spend
+        leases that are due given back (each at most one write, and only when due), and what the request's API key
+        used written (one write, when it had a key)."""
         if self.breakers is not None:
             self.breakers.flush()
         if self.spend is not None:
@@ -46,12 +51,33 @@ class Resilience:
 
 
 def resilience_for(settings: Settings) -> Resilience:
-    """The process's resilience for these settings (cached: the breaker board is per process)."""
-    return _build(settings)
+    """The process's resilience for these settings.
+
+    The breaker board and the spend guard live as long as the process (their caches, unwritten counts and leases
+    outlive any change of settings: a runtime configuration's new version is applied to them, never a reason to
+    drop a lease); the retry policy is the settings'.
+    """
+    built = _built.get(settings.state_table)
+    if built is not None and (built[0] is settings or built[0] == settings):
+        return built[1]
+    with _lock:
+        previous = _built.get(settings.state_table)
+        resilience = _build(settings, previous[1] if previous is not None else None)
+        _built[settings.state_table] = (settings, resilience)
+        return resilience
 
 
-@lru_cache(maxsize=4)
-def _build(settings: Settings) -> Resilience:
+_lock = threading.Lock()
+_built: dict[str | None, tuple[Settings, Resilience]] = {}  # state table -> the settings applied, and their guards
+
+
+def forget() -> None:
+    """Drop the process's guards (tests that start a new AWS backend)."""
+    with _lock:
+        _built.clear()
+
+
+def _build(settings: Settings, previous: Resilience | None) -> Resilience:
     retry = RetryPolicy(
         max_attempts=settings.retry_max_attempts,
         base_delay_s=settings.retry_base_delay_ms / 1000,
@@ -63,8 +89,16 @@ def _build(settings: Settings) -> Resilience:
         if any(cap is not None for cap in caps):
             raise ConfigurationError("AI_DAILY_COST_LIMIT needs PROVIDER_STATE_TABLE to keep its ledger")
         return Resilience(retry)
-    return Resilience(
-        retry,
-        BreakerBoard(BreakerStore(settings.state_table), BreakerConfig.from_settings(settings)),
-        SpendGuard(SpendLedgerStore(settings.state_table), settings),
+    config = BreakerConfig.from_settings(settings)
+    if previous is not None and previous.breakers is not None and previous.spend is not None:
+        previous.breakers.config = config
+        previous.spend.configure(settings)
+        return Resilience(retry, previous.breakers, previous.spend)
+    max_age_s = float(settings.config_max_age_s)  # the environment's (it does not change at runtime)
+    spend = SpendGuard(
+        SpendLedgerStore(settings.state_table),
+        settings,
+        budgets=KeyBudgets(KeyBudgetStore(settings.state_table), lambda: max_age_s),
+        usage=UsageMeter(UsageStore(settings.state_table)),
     )
+    return Resilience(retry, BreakerBoard(BreakerStore(settings.state_table), config), spend)

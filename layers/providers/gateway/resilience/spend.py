@@ -25,12 +25,15 @@ from decimal import ROUND_CEILING, ROUND_FLOOR
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from gateway.core import clock
+from gateway.core import caller, clock
 from gateway.core.catalogue import catalogue, cost_usd
 from gateway.core.settings import GatewaySettings
 from gateway.observability import logger, metrics
 from gateway.providers.base import Generation, GenerationRequest, ProviderSpec
 from gateway.providers.registry import daily_cost_limits
+from gateway.resilience.key_budgets import BudgetUnreadableError, KeyBudgets
+from gateway.resilience.usage import UsageMeter
+from gateway.stores.key_budgets import KeyBudget
 from gateway.stores.spend_ledger import RETENTION_S, SpendLedgerStore, units_usd, usd_units
 
 ALL = "all"
@@ -44,10 +47,30 @@ class Reservation:
     amount: float  # USD
     scopes: list[str] = field(default_factory=list)
     units: int = 0
+    api_key_id: str | None = None  # the API key whose usage the call counts in
 
 
 class SpendRefusedError(Exception):
     """The call would pass a daily cap (or cannot be priced while a cap is set)."""
+
+
+class KeyBudgetRefusedError(SpendRefusedError):
+    """The call would pass its API key's own daily budget: `limit` (daily_usd or daily_requests) at `value`."""
+
+    def __init__(self, message: str, limit: str, value: float) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.value = value
+
+
+def key_scope(api_key_id: str) -> str:
+    """The ledger scope of a key's daily_usd (units of 1e-10 USD)."""
+    return f"key#{api_key_id}"
+
+
+def key_requests_scope(api_key_id: str) -> str:
+    """The ledger scope of a key's daily_requests (units of one request)."""
+    return f"key-requests#{api_key_id}"
 
 
 class LedgerUnavailableError(Exception):
@@ -70,52 +93,99 @@ class _Lease:
 
 class SpendGuard:
     def __init__(
-        self, store: SpendLedgerStore, settings: GatewaySettings, monotonic: Callable[[], float] = clock.monotonic
+        self,
+        store: SpendLedgerStore,
+        settings: GatewaySettings,
+        monotonic: Callable[[], float] = clock.monotonic,
+        budgets: KeyBudgets | None = None,
+        usage: UsageMeter | None = None,
     ) -> None:
         self._store = store
+        self.budgets = budgets
+        self.usage = usage
+        self.configure(settings)
+        self._monotonic = monotonic
+        self._leases: dict[tuple[str, str], _Lease] = {}
+        self._overruns: dict[str, float] = {}  # model -> how many times its worst case it was seen to bill
+        self._lock = threading.RLock()  # settles run on worker threads
+
+    def configure(self, settings: GatewaySettings) -> None:
+        """The caps and lease sizes of these settings, from the next reservation on (leases held are kept)."""
         self._global = settings.daily_cost_limit
         self._per_provider = daily_cost_limits(settings)
         self._lease_s = settings.spend_lease_s
         self._lease_calls = settings.spend_lease_calls
         self._split = settings.spend_lease_split
-        self._monotonic = monotonic
-        self._leases: dict[tuple[str, str], _Lease] = {}
-        self._overruns: dict[str, float] = {}  # model -> how many times its worst case it was seen to bill
-        self._lock = threading.RLock()  # settles run on worker threads
 
     def limits(self, spec: ProviderSpec) -> dict[str, float]:
         limits = {ALL: self._global, spec.name: self._per_provider.get(spec.name)}
         return {scope: limit for scope, limit in limits.items() if limit is not None}
 
     def reserve(self, spec: ProviderSpec, request: GenerationRequest, now: float | None = None) -> Reservation:
-        """Hold the call's worst case under every cap that applies, from this instance's leases (leasing a new slice
-        when one runs short). SpendRefusedError when a cap has no room; LedgerUnavailableError when the ledger
-        cannot be written."""
+        """Hold the call's worst case under every cap that applies, its API key's own budget included, from this
+        instance's leases (leasing a new slice when one runs short); the request's first call also takes one of the
+        key's daily requests. KeyBudgetRefusedError when the key's budget has no room, SpendRefusedError when a cap
+        has none; LedgerUnavailableError when the ledger cannot be written (or the key's budget cannot be read)."""
         now = clock.wall() if now is None else now
         day = time.strftime("%Y-%m-%d", time.gmtime(now))
+        who = caller.current()
+        key = who.api_key_id if who is not None else None
+        budget = self._budget(key)
+        first = who is not None and key is not None and not who.counted  # the request's first call: count it
         info = catalogue().models.get(spec.model)
-        if info is not None and info.input_per_million == 0 and info.output_per_million == 0:
-            return Reservation(spec, day, 0.0)  # a free model spends nothing and needs no ledger write
-        limits = self.limits(spec)
-        if not limits:
-            return Reservation(spec, day, 0.0)  # no cap: no ledger writes on the request's path
-        if info is None:
+        free = info is not None and info.input_per_million == 0 and info.output_per_million == 0
+        limits = {} if free else self.limits(spec)  # a free model spends nothing and needs no ledger write
+        if key is not None and budget is not None and budget.daily_usd is not None and not free:
+            limits[key_scope(key)] = budget.daily_usd
+        requests = budget.daily_requests if first and budget is not None else None
+        if limits and info is None:
             raise SpendRefusedError(f"{spec.model} has no price in the catalogue, so the daily cap cannot hold")
-        worst = worst_case_cost(spec.model, request) * self._overruns.get(spec.model, 1.0)
-        need = usd_units(worst, ROUND_CEILING)
+        need = 0
+        if limits:
+            worst = worst_case_cost(spec.model, request) * self._overruns.get(spec.model, 1.0)
+            need = usd_units(worst, ROUND_CEILING)
         taken: list[str] = []
         with self._lock:
             try:
                 for scope, limit in limits.items():
                     self._take(day, scope, usd_units(limit, ROUND_FLOOR), need, now)
                     taken.append(scope)
+                if requests is not None and key is not None:  # the last: nothing to give back after it
+                    self._count_request(day, key, requests, now)
             except Exception:
                 for scope in taken:  # all caps or none: what one cap lent goes back to its lease
                     lease = self._leases[(day, scope)]
                     lease.in_flight -= need
                     lease.available += need
                 raise
-        return Reservation(spec, day, units_usd(need), list(limits), need)  # settled where reserved, nowhere else
+        if first and who is not None and key is not None:
+            who.counted = True
+            if self.usage is not None:
+                self.usage.count_request(day, key)
+        # Settled where reserved, nowhere else.
+        return Reservation(spec, day, units_usd(need), list(limits), need, api_key_id=key)
+
+    def _budget(self, key: str | None) -> KeyBudget | None:
+        if key is None or self.budgets is None:
+            return None
+        try:
+            return self.budgets.get(key)
+        except BudgetUnreadableError as exc:  # a budget that cannot be checked holds the call back
+            raise LedgerUnavailableError(str(exc)) from exc
+
+    def _count_request(self, day: str, key: str, limit: int, now: float) -> None:
+        """Take one of the key's daily requests from this instance's lease of them (spent at once)."""
+        scope = key_requests_scope(key)
+        try:
+            self._take(day, scope, limit, 1, now)
+        except KeyBudgetRefusedError:
+            raise
+        except SpendRefusedError:
+            message = f"the API key's daily budget of {limit} requests is spent"
+            raise KeyBudgetRefusedError(message, "daily_requests", limit) from None
+        lease = self._leases[(day, scope)]
+        lease.in_flight -= 1
+        lease.spent += 1
 
     def settle(self, reservation: Reservation, generation: Generation | None, unknown: bool = False) -> None:
         """Replace one attempt's reservation by what it really cost, in the leases it came from.
@@ -127,8 +197,6 @@ class SpendGuard:
         reported, and raises the model's worst case from then on: in this instance at once, in the others from their
         next lease (the ledger item carries it).
         """
-        if not reservation.scopes:
-            return
         actual = reservation.units if unknown else 0
         if generation is not None:
             if generation.usage_reported:
@@ -136,6 +204,12 @@ class SpendGuard:
                 actual = usd_units(cost)
             else:
                 actual = reservation.units
+        if reservation.api_key_id is not None and self.usage is not None:
+            tokens = (generation.input_tokens, generation.output_tokens) if generation is not None else (0, 0)
+            spec = reservation.spec
+            self.usage.count_call(reservation.day, reservation.api_key_id, spec.name, spec.model, tokens, actual)
+        if not reservation.scopes:
+            return
         if actual > reservation.units:
             self._overrun(reservation, actual)
         with self._lock:
@@ -163,6 +237,8 @@ class SpendGuard:
                 lease.available = lease.spent = lease.debt = 0
                 if lease.in_flight == 0:
                     del self._leases[(day, scope)]
+        if self.usage is not None:
+            self.usage.flush()
 
     def caps(self) -> dict[str, float]:
         """Every daily cap that is set, by scope (`all`, or a provider)."""
@@ -204,6 +280,10 @@ class SpendGuard:
                 metrics.add_metric(name="SpendLeases", unit=MetricUnit.Count, value=1)
                 return
         lease.room_seen = 0  # no room for a slice: the next one is sized for one call
+        if scope.startswith(key_scope("")):
+            usd = units_usd(limit)
+            raise KeyBudgetRefusedError(f"the API key's daily budget of {usd:g} USD has no room for this call",
+                                        "daily_usd", usd)  # fmt: skip
         cap = f"{scope} {units_usd(limit):g} USD"
         raise SpendRefusedError(f"the daily spend cap ({cap}) leaves no room for this call")
 

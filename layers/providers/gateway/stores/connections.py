@@ -34,6 +34,12 @@ class ConnectionStore:
             }
         )
 
+    def api_key_id(self, connection_id: str) -> str | None:
+        """The id of the API key the connection was accepted with; None when it is not (or no longer) known."""
+        item = self._table.get_item(Key={"connection_id": connection_id}, ProjectionExpression="api_key_id").get("Item")
+        value = item.get("api_key_id") if item else None
+        return value if isinstance(value, str) and value else None
+
     def remove(self, connection_id: str) -> None:
         self._table.delete_item(Key={"connection_id": connection_id})
 

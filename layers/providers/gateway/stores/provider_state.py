@@ -1,4 +1,5 @@
-"""Provider state shared by every Lambda instance, in DynamoDB: the last probe of each provider."""
+"""Provider state shared by every Lambda instance, in DynamoDB: the last probe of each provider, and when its key was
+last changed through the admin route (never the key)."""
 
 from __future__ import annotations
 
@@ -23,8 +24,14 @@ class ProbeRecord(BaseModel):
     error: str | None = None
 
 
+class KeyChange(BaseModel):
+    provider: str
+    changed_at: float
+    changed_by: str
+
+
 class ProviderStateStore:
-    """Reads and writes provider state items keyed `probe#<provider>`."""
+    """Reads and writes provider state items keyed `probe#<provider>` and `provider-key#<provider>`."""
 
     def __init__(self, table_name: str) -> None:
         self._table = dynamodb_table(table_name)
@@ -51,6 +58,24 @@ class ProviderStateStore:
             record = ProbeRecord.model_validate({k: _plain(v) for k, v in item.items()})
             records[record.provider] = record
         return records
+
+    def record_key_change(self, change: KeyChange) -> None:
+        """When and by whom a provider's key was last changed (kept: no expiry)."""
+        item: dict[str, Any] = {"pk": f"provider-key#{change.provider}", "provider": change.provider,
+                "changed_at": Decimal(f"{change.changed_at:.3f}"), "changed_by": change.changed_by}  # fmt: skip
+        self._table.put_item(Item=item)
+
+    def key_changes(self, providers: Sequence[str]) -> dict[str, KeyChange]:
+        """The last recorded change of each provider's key, in one batch read."""
+        if not providers:
+            return {}
+        keys = [{"pk": f"provider-key#{name}"} for name in providers]
+        answer = self._table.meta.client.batch_get_item(RequestItems={self._table_name: {"Keys": keys}})
+        found = [
+            KeyChange.model_validate({k: _plain(v) for k, v in item.items() if k != "pk"})
+            for item in answer.get("Responses", {}).get(self._table_name, [])
+        ]
+        return {change.provider: change for change in found}
 
 
 def _plain(value: Any) -> Any:

@@ -12,6 +12,11 @@ class QueueSender:
     def __init__(self, queue_url: str) -> None:
         self._url = queue_url
 
-    def send(self, body: dict[str, Any]) -> str:
-        """Send one JSON message; returns SQS's message id."""
-        return sqs_client().send_message(QueueUrl=self._url, MessageBody=json.dumps(body))["MessageId"]
+    def send(self, body: dict[str, Any], attributes: dict[str, str] | None = None) -> str:
+        """Send one JSON message, with string message attributes beside its body; returns SQS's message id."""
+        extra: dict[str, Any] = {}
+        if attributes:
+            extra["MessageAttributes"] = {
+                name: {"DataType": "String", "StringValue": value} for name, value in attributes.items()
+            }
+        return sqs_client().send_message(QueueUrl=self._url, MessageBody=json.dumps(body), **extra)["MessageId"]

@@ -7,16 +7,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from gateway.core.errors import ConfigurationError
+from gateway.core.errors import ConfigurationError, StoreUnavailableError
 from gateway.stores.aws import secrets_provider
 
 
-def read_secret_object(name: str, max_age: int) -> dict[str, Any]:
-    """The secret's JSON object; a ConfigurationError naming the secret (never its value) when it cannot be one."""
+def read_secret_object(name: str, max_age: int, force: bool = False) -> dict[str, Any]:
+    """The secret's JSON object (`force`: read now, not from the cache, which then holds it); a ConfigurationError
+    naming the secret (never its value) when it cannot be one."""
     from aws_lambda_powertools.utilities import parameters  # imports boto3: only when a secret is read
 
     try:
-        raw = secrets_provider().get(name, max_age=max_age)
+        raw = secrets_provider().get(name, max_age=max_age, force_fetch=force)
     except parameters.exceptions.GetParameterError as exc:
         reason = type(exc.__cause__).__name__ if exc.__cause__ else "unreadable"
         raise ConfigurationError(f"provider secret {name!r} could not be read ({reason})") from None
@@ -27,3 +28,28 @@ def read_secret_object(name: str, max_age: int) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigurationError(f"provider secret {name!r} must be a JSON object")
     return data
+
+
+def write_secret_field(name: str, field: str, value: str, max_age: int, attempts: int = 3) -> str:
+    """Set one field of the secret's JSON object as its new current version (Powertools `set`); its version id.
+
+    Secrets Manager has no conditional write: two admins setting different fields at once could each write a version
+    without the other's field. So the secret is read back after the write, and written again (from what is current
+    then) until it holds the value. This instance's cache then holds the new version; the others read it within
+    their `max_age`. The value never appears in an error or a log line.
+    """
+    import uuid
+
+    from aws_lambda_powertools.utilities import parameters  # imports boto3: only when a secret is written
+
+    provider = secrets_provider()
+    for _ in range(attempts):
+        current = read_secret_object(name, max_age=0, force=True)
+        try:
+            written = provider.set(name, {**current, field: value}, client_request_token=str(uuid.uuid4()))
+        except parameters.exceptions.SetSecretError as exc:
+            reason = type(exc.__cause__).__name__ if exc.__cause__ else "unwritable"
+            raise StoreUnavailableError(f"provider secret {name!r} could not be written ({reason})") from None
+        if read_secret_object(name, max_age=max_age, force=True).get(field) == value:  # cached here from now on
+            return str(written.get("VersionId", ""))
+    raise StoreUnavailableError(f"provider secret {name!r} kept changing while it was written; send it again")
