@@ -22,6 +22,7 @@ import signal
 import threading
 from collections.abc import Mapping
 from types import FrameType
+from urllib.parse import urlsplit
 
 from dev.aws_faults import AwsFaultInjector
 from dev.aws_stack import StackResources, provision, start_moto_server
@@ -175,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"API keys (x-api-key or a bearer token): {first} (id {first_id}), {second} (id {second_id}); "
               f"a request without one is {unkeyed}, an unknown one is 403")  # fmt: skip
         print("admin routes (/v1/admin/...) are open to loopback callers here, unsigned; in AWS they are IAM-signed")
-        port = "" if args.port == 3000 else f" PORT={args.port}"
+        api_port = urlsplit(api.url).port
+        port = "" if api_port == 3000 else f" PORT={api_port}"
         print(f"make invoke{port} FUNCTION=... EVENT=... runs a handler against this stack's moto and emulator")
         names = list(scheduler.schedules) or ["<name>"]
         examples = EXAMPLES.format(

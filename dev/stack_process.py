@@ -29,6 +29,7 @@ from dev.lambda_runtime import REPO_ROOT
 # Passed through from the caller's environment; everything else is left out.
 _KEPT = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ", "SYSTEMROOT", "VIRTUAL_ENV")
 _BANNER_END = "curl -s -X DELETE"  # the last line run_local prints once everything is up
+_API = re.compile(r"AI gateway running on (http://127\.0\.0\.1:(\d+)) ")
 _EMULATOR = re.compile(r"provider emulator at (http://127\.0\.0\.1:\d+)\)")
 _WEBSOCKET = re.compile(r"WebSocket API on (ws://127\.0\.0\.1:\d+) \(API key: (\S+)\)")
 _MOTO = re.compile(r"moto at (http://127\.0\.0\.1:\d+);")
@@ -46,11 +47,13 @@ class LocalStackProcess:
     """Start moto, the provider emulator and the local API in a child process; stop them on exit."""
 
     def __init__(self, env: Mapping[str, str] | None = None, startup_timeout_s: float = 60.0) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        # Ports the child binds itself (port 0) and prints: a port picked here and bound there could be taken in
+        # between by one of the child's own servers (moto, the emulator, the injector, the chat server).
+        self.port = 0
+        self.url = ""
         self.emulator_url = ""
-        self.ws_port = free_port()
-        self.ws_url = f"ws://127.0.0.1:{self.ws_port}"
+        self.ws_port = 0
+        self.ws_url = ""
         self.api_key = ""  # the local standard key, as the banner prints it
         self.moto_url = ""
         self._extra_env = dict(env or {})
@@ -63,17 +66,20 @@ class LocalStackProcess:
         env.update({"PYTHONUNBUFFERED": "1", "NO_PROXY": "*", **self._extra_env})
         self._log = tempfile.NamedTemporaryFile("w+", prefix="local-stack-", suffix=".log")  # noqa: SIM115
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "dev.run_local", "--host", "127.0.0.1", "--port", str(self.port),
-             "--ws-port", str(self.ws_port)],
+            [sys.executable, "-m", "dev.run_local", "--host", "127.0.0.1", "--port", "0", "--ws-port", "0"],
             cwd=REPO_ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
         deadline = time.monotonic() + self._startup_timeout_s
         while time.monotonic() < deadline:
             text = self.output()
-            found = _EMULATOR.search(text)
-            if found and _BANNER_END in text:
+            found, api = _EMULATOR.search(text), _API.search(text)
+            if found and api and _BANNER_END in text:
                 self.emulator_url = found.group(1)
+                self.url, self.port = api.group(1), int(api.group(2))
                 websocket, moto = _WEBSOCKET.search(text), _MOTO.search(text)
+                if websocket:
+                    self.ws_url = websocket.group(1)
+                    self.ws_port = int(websocket.group(1).rsplit(":", 1)[1])
                 self.api_key = websocket.group(2) if websocket else ""
                 self.moto_url = moto.group(1) if moto else ""
                 return self

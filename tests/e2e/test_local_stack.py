@@ -6,7 +6,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,13 +18,6 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _child_env() -> dict[str, str]:
@@ -43,9 +35,8 @@ class LocalStack:
 
 @pytest.fixture(scope="module")
 def local_stack() -> Iterator[LocalStack]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dev.run_local", "--port", str(port)],
+    process = subprocess.Popen(  # ports the child binds itself (0) and prints: none can be taken in between
+        [sys.executable, "-m", "dev.run_local", "--port", "0", "--ws-port", "0"],
         cwd=REPO_ROOT, env=_child_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     assert process.stdout is not None
@@ -60,11 +51,12 @@ def local_stack() -> Iterator[LocalStack]:
             break
     banner = "".join(lines)
     found = re.search(r"provider emulator at (http://\S+?)\)", banner)
-    if not found:
+    api = re.search(r"AI gateway running on (http://\S+) ", banner)
+    if not found or not api:
         process.kill()
         pytest.fail(f"the local stack did not start:\n{banner}")
     try:
-        yield LocalStack(f"http://127.0.0.1:{port}", found.group(1), banner)
+        yield LocalStack(api.group(1), found.group(1), banner)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
