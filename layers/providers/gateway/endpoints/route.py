@@ -4,14 +4,23 @@
    (`gateway.routing.plan`).
 2. The chain follows the configuration: simple prompts go to the sLM first when it is healthy.
 3. An exact-match cache keyed by everything that changes the answer can answer instead, at no cost
-   (`gateway.routing.answer_cache`).
-4. Every answer is stored as an interaction (one write); the repetition detector, off this path, turns
-   a repeated prompt into a training example (`gateway.learning`).
+   (`gateway.routing.answer_cache`); a sampled answer (temperature above zero) or `Cache-Control: no-store` makes
+   no cache call.
+4. Every answer is stored as an interaction; the repetition detector, off this path, turns a repeated prompt into
+   a training example (`gateway.learning`).
+
+AWS round trips: one before the provider call (the cache read; the circuits and the sLM's probe verdict, when their
+cached state is due, are read at the same time on other threads) and one after it (the cache entry and the
+interaction in one `BatchWriteItem`). Settings and keys come from their caches.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
 import time
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -23,11 +32,15 @@ from gateway.config.settings import get_settings
 from gateway.endpoints.answers import ProviderAnswer, Usage, provider_answer_fields
 from gateway.learning import recording
 from gateway.observability import metrics
-from gateway.providers.base import GenerationRequest
+from gateway.providers.base import GenerationRequest, ProviderSpec
+from gateway.resilience.breaker import BreakerBoard
 from gateway.resilience.chain import run_chain
-from gateway.routing.answer_cache import cache_key, cache_mode, cached_answer, store_answer
+from gateway.resilience.guards import resilience_for
+from gateway.routing import slm_health
+from gateway.routing.answer_cache import answer_put, cache_key, cache_use, cached_answer
 from gateway.routing.plan import RouteDecision, decide
 from gateway.routing.topics import normalize_topic
+from gateway.stores.batch import Put, put_all
 from gateway.stores.cache import CacheStore
 
 SYSTEM_PROMPT = "You are a helpful, precise assistant."
@@ -110,7 +123,7 @@ def routing_of(decision: RouteDecision) -> RoutingOut:
 async def answer(request: RouteRequest, ctx: RequestContext, *, cache_control: str | None = None) -> RouteResponse:
     """Answer a prompt (from the cache when it can, as `Cache-Control` allows), record it, and say what happened."""
     started = time.perf_counter()
-    cache = cache_mode(cache_control)
+    cache = cache_use(cache_control, request.temperature)
     settings = ctx.settings
     decision = decide(request, settings, ctx.keys)
     generation_request = GenerationRequest(
@@ -119,11 +132,11 @@ async def answer(request: RouteRequest, ctx: RequestContext, *, cache_control: s
         max_output_tokens=request.max_output_tokens,
         temperature=request.temperature,
     )
-    store = (
-        CacheStore(settings.cache_table) if settings.cache_table and settings.cache_ttl_s and decision.specs else None
-    )
-    key = cache_key(decision.specs, generation_request, decision.language)
-    hit = cached_answer(store, key) if store is not None and cache == "use" else None
+    cached_in = settings.cache_table if settings.cache_ttl_s and decision.specs and cache != "off" else None
+    store = CacheStore(cached_in) if cached_in else None
+    key = cache_key(decision.specs, generation_request, decision.language) if store is not None else ""
+    hit = await _read_ahead(store if cache == "use" else None, key, decision.specs, ctx)
+    writes: list[Put] = []
     if hit is not None:
         fields, text, cached = _cached_answer_fields(hit, ctx.request_id), str(hit["text"]), True
         metrics.add_metric(name="CacheHits", unit=MetricUnit.Count, value=1)
@@ -133,11 +146,11 @@ async def answer(request: RouteRequest, ctx: RequestContext, *, cache_control: s
         )
         fields = provider_answer_fields(result, ctx.request_id, 0.0)
         text, cached = result.value, False
-        if store is not None and cache != "off":
+        if store is not None:
             value = {"text": text, "provider": fields["provider"], "model": fields["model"]}
-            store_answer(store, key, value, settings.cache_ttl_s)
+            writes.append(answer_put(store, key, value, settings.cache_ttl_s))
     usage: Usage = fields["usage"]
-    recording.record(
+    interaction = recording.interaction_put(
         recording.Answered(
             user_id=request.user_id,
             topic=decision.topic,
@@ -153,6 +166,7 @@ async def answer(request: RouteRequest, ctx: RequestContext, *, cache_control: s
         ),
         ctx,
     )
+    put_all(writes if interaction is None else [*writes, interaction])  # one round trip for both
     fields["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
     return RouteResponse(
         text=text,
@@ -162,6 +176,33 @@ async def answer(request: RouteRequest, ctx: RequestContext, *, cache_control: s
         routing=routing_of(decision),
         **fields,
     )
+
+
+async def _read_ahead(
+    store: CacheStore | None, key: str, specs: Sequence[ProviderSpec], ctx: RequestContext
+) -> dict[str, Any] | None:
+    """The cached answer (None without a `store` to read). What else is due to be read before the chain runs (the
+    circuits, whose cached state is over `cache_s` old; the sLM's probe verdict, over 30 s old) is read at the same
+    time, on other threads: several reads, one round trip, and the chain finds them fresh."""
+    board = resilience_for(ctx.settings).breakers
+    reads: list[Callable[[], Any]] = [functools.partial(cached_answer, store, key)] if store is not None else []
+    if board is not None and specs and board.stale(specs):
+        reads.append(functools.partial(_read_circuits, board, specs))
+    if slm_health.refresh_due(ctx.settings):
+        reads.append(functools.partial(slm_health.refresh, ctx.settings))
+    if len(reads) > 1:
+        answers = await asyncio.gather(*(asyncio.to_thread(read) for read in reads))
+    elif store is not None:  # the cache read alone: on this thread (a thread hop costs more than it saves)
+        answers = [reads[0]()]
+    else:  # nothing to overlap: the chain reads the circuits itself
+        return None
+    hit: dict[str, Any] | None = answers[0] if store is not None else None
+    return hit
+
+
+def _read_circuits(board: BreakerBoard, specs: Sequence[ProviderSpec]) -> None:
+    with contextlib.suppress(Exception):  # the chain finds them stale, reads them again, and reports a failure
+        board.load(specs)
 
 
 def _cached_answer_fields(hit: dict[str, Any], request_id: str) -> dict[str, Any]:

@@ -98,11 +98,16 @@ class BreakerBoard:
 
     def load(self, specs: Sequence[ProviderSpec]) -> None:
         """Refresh the chain's breakers in one batch read, unless every one was read within `cache_s`."""
-        keys = [breaker_key(s.name, s.model) for s in specs]
-        now = self._monotonic()
-        if keys and any(now - self._cache.get(k, (-1e9, None))[0] >= self.config.cache_s for k in keys):
-            for key, record in self._store.read_many(keys).items():
+        if self.stale(specs):
+            now = self._monotonic()
+            for key, record in self._store.read_many([breaker_key(s.name, s.model) for s in specs]).items():
                 self._cache[key] = (now, record)
+
+    def stale(self, specs: Sequence[ProviderSpec]) -> bool:
+        """Whether `load` would read: some breaker of the chain was not read within `cache_s`."""
+        now = self._monotonic()
+        keys = [breaker_key(s.name, s.model) for s in specs]
+        return any(now - self._cache.get(k, (-1e9, None))[0] >= self.config.cache_s for k in keys)
 
     def state(self, spec: ProviderSpec) -> BreakerRecord:
         key = breaker_key(spec.name, spec.model)

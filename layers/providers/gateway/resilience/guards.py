@@ -68,3 +68,9 @@ def _build(settings: Settings) -> Resilience:
         BreakerBoard(BreakerStore(settings.state_table), BreakerConfig.from_settings(settings)),
         SpendGuard(SpendLedgerStore(settings.state_table), settings),
     )
+
+
+def forget_resilience() -> None:
+    """Drop the process's breaker boards and spend guards (after a SnapStart restore: the circuits a snapshot read and
+    any lease it held must not be shared by every instance restored from it); each is built again on first use."""
+    _build.cache_clear()

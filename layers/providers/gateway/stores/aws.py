@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 
 
 @lru_cache(maxsize=1)
-def _dynamodb() -> DynamoDBServiceResource:
+def dynamodb_resource() -> DynamoDBServiceResource:
+    """The process's DynamoDB resource (its tables, and batches across tables: `gateway.stores.batch`)."""
     with loading("dynamodb"):
         import boto3
 
@@ -42,7 +43,7 @@ def _dynamodb() -> DynamoDBServiceResource:
 
 @lru_cache(maxsize=32)
 def dynamodb_table(name: str) -> Table:
-    return _dynamodb().Table(name)
+    return dynamodb_resource().Table(name)
 
 
 @lru_cache(maxsize=1)
@@ -153,6 +154,24 @@ def is_aws_error(exc: BaseException) -> bool:
 
 def clear_clients() -> None:
     """Forget every client and the secrets provider's cache (tests that start a new moto backend call this)."""
-    clients = (_dynamodb, dynamodb_table, sqs_client, s3_client, apigateway_client, management_api_client)
+    clients = (dynamodb_resource, dynamodb_table, sqs_client, s3_client, apigateway_client, management_api_client)
     for cached in (*clients, secrets_provider):
         cached.cache_clear()
+
+
+def load_clients() -> None:
+    """Make the DynamoDB resource and the secrets provider now (their service models loaded; no call made)."""
+    dynamodb_resource()
+    secrets_provider()
+
+
+def forget_clients_and_credentials() -> None:
+    """After a SnapStart restore: every client (and its pooled connections) and the secrets provider's cache of values
+    forgotten, and the default session's resolved credentials dropped, so that the next client resolves them again.
+    The session itself is kept: its loader's service models are what makes a new client cheap."""
+    clear_clients()
+    import boto3
+
+    session = boto3.DEFAULT_SESSION
+    if session is not None:  # botocore keeps what it resolved on the session, and offers no public way to drop it
+        session._session._credentials = None  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ class CacheStore:
     """JSON values under string keys (use a namespace prefix, e.g. `route#<sha256>`)."""
 
     def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
         self._table = dynamodb_table(table_name)
 
     def get(self, key: str) -> dict[str, Any] | None:
@@ -28,5 +29,10 @@ class CacheStore:
 
     def put(self, key: str, value: dict[str, Any], ttl_s: int) -> None:
         """Store `value` (JSON text: DynamoDB has no floats) for `ttl_s` seconds."""
+        self._table.put_item(Item=self.item(key, value, ttl_s))
+
+    @staticmethod
+    def item(key: str, value: dict[str, Any], ttl_s: int) -> dict[str, Any]:
+        """The item `put` writes (for a batch of writes across tables: `gateway.stores.batch`)."""
         now = int(time.time())
-        self._table.put_item(Item={"pk": key, "value": json.dumps(value), "stored_at": now, "expires_at": now + ttl_s})
+        return {"pk": key, "value": json.dumps(value), "stored_at": now, "expires_at": now + ttl_s}

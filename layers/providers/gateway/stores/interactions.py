@@ -72,10 +72,15 @@ class StoredEmbedding:
 
 class InteractionStore:
     def __init__(self, table_name: str, retention_s: int) -> None:
+        self.table_name = table_name
         self._table = dynamodb_table(table_name)
         self._retention_s = retention_s
 
     def put(self, interaction: Interaction) -> None:
+        self._table.put_item(Item=self.item(interaction))
+
+    def item(self, interaction: Interaction) -> dict[str, Any]:
+        """The item `put` writes (for a batch of writes across tables: `gateway.stores.batch`)."""
         item: dict[str, Any] = {
             "pk": f"topic#{interaction.topic}",
             "sk": f"{int(interaction.created_at * 1000):013d}#{uuid.uuid4().hex}",  # request ids may repeat
@@ -96,7 +101,7 @@ class InteractionStore:
         }
         if interaction.cost_usd is not None:
             item["cost_usd"] = Decimal(str(interaction.cost_usd))
-        self._table.put_item(Item=item)
+        return item
 
     def earlier(self, topic: str, before_sk: str, limit: int) -> list[StoredEmbedding]:
         """The embeddings of the topic's `limit` interactions just before `before_sk` that have not expired."""
