@@ -36,6 +36,13 @@ class Resilience:
     breakers: BreakerBoard | None = None
     spend: SpendGuard | None = None
 
+    def finish_due(self) -> bool:
+        """Whether `finish` may have a write to make: breaker counts held, or spend leases held."""
+        return bool(
+            (self.breakers is not None and self.breakers.has_counts())
+            or (self.spend is not None and self.spend.holds_leases())
+        )
+
     def finish(self) -> None:
         """What a request leaves to do at its end: the breaker counts whose interval has passed written, and the
         spend leases that are due given back (each at most one write, and only when due)."""

@@ -1,4 +1,5 @@
-"""Items for several tables written in one round trip: DynamoDB's `BatchWriteItem`.
+"""Items for several tables written in one round trip: DynamoDB's `BatchWriteItem` (through the low-level client:
+`gateway.stores.aws.dynamodb_client`).
 
 The route writes its answer to the cache table and its interaction to the interactions table after the provider has
 answered; as two `PutItem`s that is two sequential round trips on every answer, as one batch it is one. A batch has
@@ -18,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.stores.aws import dynamodb_resource, dynamodb_table
+from gateway.stores.aws import dynamodb_client, serialize
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def put_all(puts: Sequence[Put], attempts: int = 3, pause_s: float = 0.02) -> No
     pending = list(puts)
     for attempt in range(1, attempts + 1):
         try:
-            answer: Any = dynamodb_resource().batch_write_item(RequestItems=_request(pending))
+            answer: Any = dynamodb_client().batch_write_item(RequestItems=_request(pending))
         except Exception as exc:  # refused whole: each item on its own, so one table's failure is not the other's
             if attempt > 1:
                 for put in pending:
@@ -65,7 +66,7 @@ def put_all(puts: Sequence[Put], attempts: int = 3, pause_s: float = 0.02) -> No
 
 def _put_one(put: Put) -> None:
     try:
-        dynamodb_table(put.table).put_item(Item=put.item)
+        dynamodb_client().put_item(TableName=put.table, Item=serialize(put.item))
     except Exception as exc:
         put.failed(f"{type(exc).__name__}: {exc}")
 
@@ -73,7 +74,7 @@ def _put_one(put: Put) -> None:
 def _request(puts: Sequence[Put]) -> Any:
     request: dict[str, list[dict[str, Any]]] = {}
     for put in puts:
-        request.setdefault(put.table, []).append({"PutRequest": {"Item": put.item}})
+        request.setdefault(put.table, []).append({"PutRequest": {"Item": serialize(put.item)}})
     return request
 
 
@@ -82,6 +83,6 @@ def _unprocessed(puts: Sequence[Put], unprocessed: dict[str, list[dict[str, Any]
     left = []
     for put in puts:
         returned = [entry.get("PutRequest", {}).get("Item") for entry in unprocessed.get(put.table, [])]
-        if any(item == put.item for item in returned):
+        if serialize(put.item) in returned:
             left.append(put)
     return left

@@ -9,7 +9,7 @@ import json
 import time
 from typing import Any
 
-from gateway.stores.aws import dynamodb_table
+from gateway.stores.aws import deserialize, dynamodb_client, dynamodb_table
 
 
 class CacheStore:
@@ -20,8 +20,10 @@ class CacheStore:
         self._table = dynamodb_table(table_name)
 
     def get(self, key: str) -> dict[str, Any] | None:
-        """The value stored under `key`, or None when absent or expired."""
-        item = self._table.get_item(Key={"pk": key}).get("Item")
+        """The value stored under `key`, or None when absent or expired (one call of every route request: through
+        the low-level client, `gateway.stores.aws.dynamodb_client`)."""
+        found = dynamodb_client().get_item(TableName=self.table_name, Key={"pk": {"S": key}}).get("Item")
+        item = deserialize(found) if found is not None else None
         if item is None or int(str(item["expires_at"])) <= time.time():
             return None
         value: dict[str, Any] = json.loads(str(item["value"]))
