@@ -129,3 +129,21 @@ def test_an_answer_that_cannot_be_cached_makes_no_cache_call(
         assert (answer.status, answer.body["cached"]) == (200, False)
     assert _calls(faulty_gateway) == {"PutItem": 2}
     assert len(faulty_gateway.emulator.calls) == 3
+
+
+def test_a_sampled_answer_reads_what_is_due_in_one_round_trip_and_no_cache(
+    faulty_gateway: FaultyGateway, monkeypatch: pytest.MonkeyPatch, manual_clock: ManualClock
+) -> None:
+    # Given a warm instance whose sLM verdict and circuits are both due to be read again, and slow reads
+    from gateway.routing import slm_health
+
+    _route(faulty_gateway, f"Say hello, request {next(_prompts)}")
+    monkeypatch.setattr(slm_health, "PROBE_CACHE_S", 0.0)
+    manual_clock.advance(2)
+    faulty_gateway.injector.reset()
+    _slow_reads(faulty_gateway)
+    # When a sampled answer is asked for (temperature above zero: no cache call)
+    _route(faulty_gateway, f"Tell me a story, request {next(_prompts)}", temperature=0.7)
+    # Then the verdict and the circuits were read together, and only the interaction was written
+    assert _overlapped(faulty_gateway) >= 1
+    assert _calls(faulty_gateway) == {"BatchGetItem": 2, "PutItem": 1}

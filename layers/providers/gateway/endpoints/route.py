@@ -184,18 +184,18 @@ async def _read_ahead(
     """The cached answer (None without a `store` to read). What else is due to be read before the chain runs (the
     circuits, whose cached state is over `cache_s` old; the sLM's probe verdict, over 30 s old) is read at the same
     time, on other threads: several reads, one round trip, and the chain finds them fresh."""
-    board = resilience_for(ctx.settings).breakers
     reads: list[Callable[[], Any]] = [functools.partial(cached_answer, store, key)] if store is not None else []
-    if board is not None and specs and board.stale(specs):
-        reads.append(functools.partial(_read_circuits, board, specs))
     if slm_health.refresh_due(ctx.settings):
         reads.append(functools.partial(slm_health.refresh, ctx.settings))
-    if len(reads) > 1:
-        answers = await asyncio.gather(*(asyncio.to_thread(read) for read in reads))
-    elif store is not None:  # the cache read alone: on this thread (a thread hop costs more than it saves)
-        answers = [reads[0]()]
-    else:  # nothing to overlap: the chain reads the circuits itself
+    board = resilience_for(ctx.settings).breakers
+    if reads and board is not None and specs and board.stale(specs):  # alone, the chain reads them itself
+        reads.append(functools.partial(_read_circuits, board, specs))
+    if not reads:
         return None
+    if len(reads) == 1:  # one read: on this thread (a thread hop costs more than it saves)
+        answers = [reads[0]()]
+    else:
+        answers = await asyncio.gather(*(asyncio.to_thread(read) for read in reads))
     hit: dict[str, Any] | None = answers[0] if store is not None else None
     return hit
 
