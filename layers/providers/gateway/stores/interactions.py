@@ -13,9 +13,12 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gateway.stores.aws import dynamodb_table, is_conditional_failure
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
 
 
 @dataclass(frozen=True)
@@ -73,8 +76,11 @@ class StoredEmbedding:
 class InteractionStore:
     def __init__(self, table_name: str, retention_s: int) -> None:
         self.table_name = table_name
-        self._table = dynamodb_table(table_name)
         self._retention_s = retention_s
+
+    @property
+    def _table(self) -> Table:
+        return dynamodb_table(self.table_name)  # made on first use: the route's write goes in a batch (`item`)
 
     def put(self, interaction: Interaction) -> None:
         self._table.put_item(Item=self.item(interaction))

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from gateway.stores.aws import dynamodb_table
+from gateway.stores.aws import deserialize, dynamodb_client, dynamodb_table
 
 PROBE_RETENTION_S = 7 * 24 * 3600
 
@@ -27,7 +27,6 @@ class ProviderStateStore:
     """Reads and writes provider state items keyed `probe#<provider>`."""
 
     def __init__(self, table_name: str) -> None:
-        self._table = dynamodb_table(table_name)
         self._table_name = table_name
 
     def record_probe(self, record: ProbeRecord) -> None:
@@ -37,18 +36,19 @@ class ProviderStateStore:
             "latency_ms": Decimal(str(record.latency_ms)),
             "expires_at": record.probed_at + PROBE_RETENTION_S,
         }
-        self._table.put_item(Item=item)
+        dynamodb_table(self._table_name).put_item(Item=item)
 
     def last_probes(self, providers: Sequence[str]) -> dict[str, ProbeRecord]:
         """The last probe of each provider, in one batch read."""
         if not providers:
             return {}
-        keys = [{"pk": f"probe#{name}"} for name in providers]
-        resource = self._table.meta.client
-        answer = resource.batch_get_item(RequestItems={self._table_name: {"Keys": keys}})
+        keys: Any = [{"pk": {"S": f"probe#{name}"}} for name in providers]
+        # The low-level client: the route reads this on its requests (every 30 s per instance), and needs no DynamoDB
+        # resource for it at a cold start.
+        answer = dynamodb_client().batch_get_item(RequestItems={self._table_name: {"Keys": keys}})
         records = {}
         for item in answer.get("Responses", {}).get(self._table_name, []):
-            record = ProbeRecord.model_validate({k: _plain(v) for k, v in item.items()})
+            record = ProbeRecord.model_validate({k: _plain(v) for k, v in deserialize(item).items()})
             records[record.provider] = record
         return records
 
