@@ -648,6 +648,17 @@ def report_warm(figures: Figures, checks: list[Check], requests: int) -> None:
             f"{'gateway overhead / LiteLLM Router call':<66}{median(own) / median(peer):>7.1f}x"
             f"{p99(own) / p99(peer):>9.1f}x"
         )
+    if figures.peer_warm:
+        own50, peer50 = median(own), median(figures.peer_warm["router_ms"])
+        checks.append(
+            Check(
+                "warm: the gateway's own CPU below LiteLLM's Router call, p50",
+                own50 < peer50,
+                f"{own50:.2f} ms vs {peer50:.2f} ms",
+                "< LiteLLM's",
+                f"{own50 - peer50:.2f} ms over",
+            )
+        )
     if warm.get("other_thread_aws_calls"):
         print(f"  ({warm['other_thread_aws_calls']} AWS calls ran on other threads, overlapping; not subtracted)")
     for label, value, limit in (("p50", above50, WARM_P50_MAX_MS), ("p99", above99, WARM_P99_MAX_MS)):
