@@ -29,6 +29,14 @@
    (with its `__pycache__`) and without it, beside LiteLLM's installed size (its site-packages less pip and
    setuptools, without `__pycache__`: its venv's bytecode is this machine's, not part of a package).
 4. Peak RSS (`VmHWM`) of each function's process after its first request.
+5. The paths of a route request (a miss, a hit, a fallback, a sampled answer, a queued job), each in the same warm
+   process (`bench/_perf/paths.py`): its AWS round trips before and after the provider call (calls made at the
+   same time count as one), its calls, DynamoDB request units and log bytes, and from those and its duration the
+   AWS bill per million requests (`bench/_perf/bill.py`, prices in `shared/aws_prices.json`), beside the provider's
+   price of a typical answer.
+
+When no built layer is there (`make template` builds it), the script builds it first, with the layer's own
+Makefile (`build-ProvidersLayer`, as `sam build` runs it), so that the bytecode check always has a layer to check.
 
 Then each target with pass/MISS and the margin, and, for a function that misses a cold-start or memory target
 (or every function with `--profile`), an import profile: `python -X importtime` self time per top-level package.
@@ -60,6 +68,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench._perf import bill
 from bench._perf.layer_host import LAYER_SOURCE, HandlerPython, base_python, dev_venv, ensure_layer_host
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -82,6 +91,8 @@ WARM_P99_MAX_MS = 3.0
 LAYER_UNZIPPED_MAX_MIB = 70.0
 LAYER_ZIPPED_MAX_MIB = 25.0
 RSS_MAX_MIB = 120.0
+ROUND_TRIPS_MAX = 1  # AWS round trips on a miss before the provider call, and after it (issue 15)
+PATH_REQUESTS = 30  # requests per path in the paths' run
 
 
 @dataclass(frozen=True)
@@ -135,6 +146,7 @@ class Figures:
     cold: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     warm: dict[str, Any] = field(default_factory=dict)
     peer_warm: dict[str, Any] = field(default_factory=dict)
+    paths: dict[str, Any] = field(default_factory=dict)
     litellm_version: str = ""
 
 
@@ -180,6 +192,22 @@ def ensure_litellm() -> Path | None:
             print("  could not install LiteLLM; its figures are skipped:\n    " + "\n    ".join(errors[-5:]))
             return None
     return python
+
+
+def ensure_layer_build() -> str:
+    """The built layer, built here with its Makefile when `make template` has not built it; what was done."""
+    if (LAYER_BUILD / "python").is_dir():
+        return ""
+    print(f"building the layer into {LAYER_BUILD.relative_to(REPO_ROOT)} (none built; `make template` builds it too)")
+    sys.stdout.flush()
+    target = ["build-ProvidersLayer", f"ARTIFACTS_DIR={LAYER_BUILD}", f"PYTHON={base_python()}"]
+    command = ["make", "-C", str(LAYER_SOURCE), *target]
+    done = run_quiet(command, 1800)
+    if done.returncode != 0:
+        tail = "\n    ".join((done.stderr + done.stdout).splitlines()[-5:])
+        print(f"  could not build the layer; its bytecode is not checked:\n    {tail}")
+        return "the layer could not be built"
+    return "built by this run"
 
 
 def child_environment(stack_env: dict[str, str]) -> dict[str, str]:
@@ -427,6 +455,61 @@ def measure_warm(
         figures.peer_warm, _ = run_child(peer, LITELLM_CHILD, {"mode": "warm", "requests": requests}, peer_env)
 
 
+def measure_paths(figures: Figures, handler: HandlerPython, env: dict[str, str], requests: int) -> None:
+    figures.paths, _ = run_handler(handler, {"mode": "paths", "requests": requests}, env)
+
+
+def function_memory_mb() -> int:
+    from dev.aws_stack import load_template
+
+    return int(load_template()["Globals"]["Function"]["MemorySize"])
+
+
+def report_paths(figures: Figures, checks: list[Check], requests: int) -> None:
+    paths = figures.paths
+    print(
+        f"\n5. Paths of a route request: medians of {requests} each in one warm process; AWS round trips (calls made"
+        " at the same time count as one) before the provider call, calls while it answered, round trips after it"
+    )
+    print(f"{'path':<10}{'before':>8}{'during':>8}{'after':>7}{'calls':>7}{'WRU':>6}{'RRU':>6}{'log B':>7}"
+          f"{'p50':>10}{'p99':>10}  calls in order (one request)")  # fmt: skip
+    for name, got in paths.items():
+        print(
+            f"{name:<10}{got['before']:>8.0f}{got['during']:>8.0f}{got['after']:>7.0f}{got['calls']:>7.0f}"
+            f"{got['wru']:>6.1f}{got['rru']:>6.1f}{got['log_bytes']:>7.0f}{got['ms']:>7.2f} ms{got['p99_ms']:>7.2f} ms"
+            f"  {got['operations']}"
+        )
+    print("  hit: no provider call, so its read and its write are both 'before'; job: two invocations (the POST")
+    print("  stores the job and queues it; the SQS event answers it), counted together.")
+    miss = paths.get("miss")
+    if miss:
+        for side in ("before", "after"):
+            checks.append(
+                Check(
+                    f"AWS round trips on a miss, {side} the provider call",
+                    miss[side] <= ROUND_TRIPS_MAX,
+                    f"{miss[side]:.0f}",
+                    f"<= {ROUND_TRIPS_MAX}",
+                    f"{miss[side] - ROUND_TRIPS_MAX:.0f} too many",
+                )
+            )
+    sampled = paths.get("sampled")
+    if sampled:
+        cache_calls = [op for op in sampled["operations"].split() if op in ("GetItem", "BatchWriteItem")]
+        checks.append(
+            Check(
+                "cache calls of an answer that cannot be cached (temperature 0.7)",
+                not cache_calls,
+                f"{len(cache_calls)} ({sampled['operations'] or 'no call'})",
+                "0",
+                f"{len(cache_calls)} made",
+            )
+        )
+    print("\nThe bill per million requests")
+    for line in bill.report(paths, function_memory_mb()):
+        print("  " + line)
+
+
 def cold_median(figures: Figures, label: str, key: str = "total_ms") -> float:
     return median([float(r[key]) for r in figures.cold[label]])
 
@@ -565,6 +648,17 @@ def report_warm(figures: Figures, checks: list[Check], requests: int) -> None:
             f"{'gateway overhead / LiteLLM Router call':<66}{median(own) / median(peer):>7.1f}x"
             f"{p99(own) / p99(peer):>9.1f}x"
         )
+    if figures.peer_warm:
+        own50, peer50 = median(own), median(figures.peer_warm["router_ms"])
+        checks.append(
+            Check(
+                "warm: the gateway's own CPU below LiteLLM's Router call, p50",
+                own50 < peer50,
+                f"{own50:.2f} ms vs {peer50:.2f} ms",
+                "< LiteLLM's",
+                f"{own50 - peer50:.2f} ms over",
+            )
+        )
     if warm.get("other_thread_aws_calls"):
         print(f"  ({warm['other_thread_aws_calls']} AWS calls ran on other threads, overlapping; not subtracted)")
     for label, value, limit in (("p50", above50, WARM_P50_MAX_MS), ("p99", above99, WARM_P99_MAX_MS)):
@@ -579,8 +673,8 @@ def report_warm(figures: Figures, checks: list[Check], requests: int) -> None:
         )
 
 
-def report_sizes(checks: list[Check]) -> None:
-    print("\n3. Size")
+def report_sizes(checks: list[Check], built: str = "") -> None:
+    print("\n3. Size" + (f" (the layer {built})" if built else ""))
     if (LAYER_BUILD / "python").is_dir():
         unzipped = tree_bytes(LAYER_BUILD, pycache=True) / MIB
         zipped = zipped_bytes(LAYER_BUILD, pycache=True) / MIB
@@ -666,6 +760,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=300, help="warm requests per series")
     parser.add_argument("--no-litellm", action="store_true", help="skip LiteLLM (no install, no peer figures)")
     parser.add_argument("--profile", action="store_true", help="import profiles for every function")
+    parser.add_argument("--path-requests", type=int, default=PATH_REQUESTS, help="requests per path (section 5)")
     parser.add_argument(
         "--dev-venv",
         action="store_true",
@@ -674,6 +769,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     started = time.monotonic()
+    built = ensure_layer_build()
     handler = dev_venv("--dev-venv") if args.dev_venv else ensure_layer_host()
     peer = None if args.no_litellm else ensure_litellm()
     cpu = platform.machine()
@@ -689,9 +785,11 @@ def main(argv: list[str] | None = None) -> int:
         child_env = child_environment(stack_env)
         measure_cold(figures, handler, child_env, peer, args.runs, packages)
         measure_warm(figures, handler, child_env, peer, args.requests)
+        measure_paths(figures, handler, child_env, args.path_requests)
         report_cold(figures, checks, args.runs, handler)
         report_warm(figures, checks, args.requests)
-        report_sizes(checks)
+        report_sizes(checks, built)
+        report_paths(figures, checks, args.path_requests)
         if peer is None:
             print("  (LiteLLM skipped: no cold-start ratio, no peer)")
         print_checks(checks)

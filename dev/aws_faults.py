@@ -151,6 +151,7 @@ class AwsFaultInjector:
         self._item_locks: dict[str, threading.Lock] = {}
         self._transactions = 0
         self._stats: Counter[str] = Counter()
+        self._in_flight = 0  # calls being answered now, from every process
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -222,7 +223,8 @@ class AwsFaultInjector:
         return self._capacity
 
     def stats(self) -> dict[str, int]:
-        """Counters: `calls:<Op>`, `throttled:<Op>`, `conflicts:<Op>`, `injected:<Op>`, `units:<partition key>`."""
+        """Counters: `calls:<Op>`, `throttled:<Op>`, `conflicts:<Op>`, `injected:<Op>`, `units:<partition key>`,
+        `overlapped:<Op>` (calls that arrived while another was being answered: made at the same time)."""
         with self._lock:
             return dict(self._stats)
 
@@ -242,6 +244,17 @@ class AwsFaultInjector:
 
     def handle(self, call: AwsCall, forward: Callable[[], Answer]) -> Answer:
         """What the services would answer: an injected fault, throttling, a conflict, or moto's answer."""
+        with self._lock:
+            if self._in_flight:
+                self._stats[f"overlapped:{call.operation}"] += 1
+            self._in_flight += 1
+        try:
+            return self._answer(call, forward)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    def _answer(self, call: AwsCall, forward: Callable[[], Answer]) -> Answer:
         self._tally(f"calls:{call.operation}")
         fault = self._take_fault(call)
         if fault is not None and fault.delay_s:

@@ -17,6 +17,9 @@ warm: load the route handler and a bare FastAPI + Mangum app that returns a cons
       invocations of each, interleaved; per route request also the provider attempts' own latency (the
       answer's `attempts[].latency_ms`), the time in AWS calls (botocore send + parse on the handler's thread,
       the moto server's answer included) and the SDK's own CPU around them (validate, serialize, sign).
+paths: each path of a route request (miss, hit, fallback, sampled, job) `requests` times in one warm process: its
+      duration, its AWS round trips before and after the provider call, its calls, request units and log bytes
+      (`bench._perf.paths`).
 """
 
 from __future__ import annotations
@@ -291,9 +294,27 @@ def warm(spec: dict[str, Any]) -> dict[str, Any]:
     return {**series, "other_thread_aws_calls": clock.other_thread_calls, "peak_rss_mib": peak_rss_mib()}
 
 
+def _sqs_event(message_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """An SQS event of one route job, as the route function's event source mapping delivers it."""
+    event: dict[str, Any] = json.loads((REPO_ROOT / "events" / "sqs_route_jobs.json").read_text())
+    record = dict(event["Records"][0], messageId=message_id, body=json.dumps(body))
+    return {"Records": [record]}
+
+
+def paths(spec: dict[str, Any]) -> dict[str, Any]:
+    from bench._perf.paths import run_paths
+
+    rng = random.Random(spec.get("seed", 15))
+    return run_paths(
+        spec, load_handler, api_event, lambda name: LocalLambdaContext(function_name=name), _sqs_event,
+        lambda: _prompt(rng),
+    )  # fmt: skip
+
+
 def main() -> int:
     spec: dict[str, Any] = json.loads(sys.argv[1])
-    result = cold(spec) if spec["mode"] == "cold" else warm(spec)
+    modes: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {"cold": cold, "warm": warm, "paths": paths}
+    result = modes[spec["mode"]](spec)
     Path(sys.argv[2]).write_text(json.dumps(result))
     return 0
 

@@ -529,21 +529,29 @@ for resource in template["Resources"].values():
     for key in ("CodeUri", "ContentUri"):
         if isinstance(resource.get("Properties", {}).get(key), str):
             resource["Properties"][key] = "s3://bucket/key"
-print(json.dumps(transform(template, {}, NoManagedPolicies())))
+if len(sys.argv) > 3:  # another layer content, as `sam deploy` uploads a changed layer
+    template["Resources"]["ProvidersLayer"]["Properties"]["ContentUri"] = sys.argv[3]
+parameters = json.loads(sys.argv[2]) if len(sys.argv) > 2 else {}
+print(json.dumps(transform(template, parameters, NoManagedPolicies())))
 """
 
 
-@pytest.fixture(scope="module")
-def transformed() -> dict[str, Any]:
+def _transform(parameters: dict[str, str] | None = None, layer_uri: str | None = None) -> dict[str, Any]:
     if not SAM_PYTHON.exists():
         pytest.skip("needs .venv-sam (scripts/check_template.sh sets it up)")
     env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
+    extra = [layer_uri] if layer_uri else []
     done = subprocess.run(
-        [str(SAM_PYTHON), "-c", _TRANSFORM, str(REPO_ROOT / "template.yaml")],
+        [str(SAM_PYTHON), "-c", _TRANSFORM, str(REPO_ROOT / "template.yaml"), json.dumps(parameters or {}), *extra],
         capture_output=True, text=True, env=env, timeout=60, check=True,
     )  # fmt: skip
     result: dict[str, Any] = json.loads(done.stdout)
     return result
+
+
+@pytest.fixture(scope="module")
+def transformed() -> dict[str, Any]:
+    return _transform()
 
 
 def test_the_roles_sam_generates_name_their_resources(transformed: dict[str, Any]) -> None:
@@ -908,13 +916,15 @@ def test_the_websocket_api_routes_every_frame_to_the_ws_function(
     assert {r["Target"]["Fn::Sub"] for r in routes.values()} == {"integrations/${WebSocketIntegration}"}
     integration = resources["WebSocketIntegration"]["Properties"]
     assert integration["IntegrationType"] == "AWS_PROXY"
-    assert "${WsFunction.Arn}" in integration["IntegrationUri"]["Fn::Sub"]
+    uri, names = integration["IntegrationUri"]["Fn::Sub"]
+    assert "/functions/${WsFunctionLive}/invocations" in uri
+    assert names == {"WsFunctionLive": {"Ref": "WsFunction.Alias"}}  # its published alias (SnapStart applies there)
     # And the key is the function's to check on $connect (a browser cannot send a header; API Gateway would read one)
     assert routes["$connect"]["AuthorizationType"] == "NONE"
     assert functions["WsFunction"]["Environment"]["Variables"]["REST_API_ID"] == {"Ref": "GatewayApi"}
     # And API Gateway may invoke the function for this API only
     permission = resources["WsFunctionWebSocketPermission"]["Properties"]
-    assert permission["FunctionName"] == {"Ref": "WsFunction"}
+    assert permission["FunctionName"] == {"Ref": "WsFunction.Alias"}
     assert permission["Principal"] == "apigateway.amazonaws.com"
     assert "${WebSocketApi}/" in permission["SourceArn"]["Fn::Sub"]
 
@@ -1027,3 +1037,58 @@ def test_the_api_takes_its_keys_from_the_authorizer_and_streams_the_chat_integra
     route = body["paths"]["/v1/route"]["post"]["x-amazon-apigateway-integration"]
     assert "responseTransferMode" not in route
     assert route["uri"]["Fn::Sub"].endswith("/invocations")
+
+
+# --------------------------------------------------------------------------- SnapStart and the live alias (issue 15)
+
+WAITED_ON = ("RouteFunction", "GeneratePointsFunction", "HandleErrorFunction", "StatusFunction", "WsFunction")
+
+
+def test_snapstart_is_a_parameter_for_the_functions_people_wait_on(template: dict[str, Any]) -> None:
+    # Given the template's parameter, off by default (a snapshot has a price: docs/performance.md)
+    assert template["Parameters"]["EnableSnapStart"]["Default"] == "false"
+    assert template["Conditions"]["SnapStartOn"] == {"Fn::Equals": [{"Ref": "EnableSnapStart"}, "true"]}
+    # Then every function is published behind its `live` alias, with SnapStart on published versions when it is on
+    function_globals = template["Globals"]["Function"]
+    assert function_globals["AutoPublishAlias"] == "live"
+    assert function_globals["SnapStart"] == {"ApplyOn": {"Fn::If": ["SnapStartOn", "PublishedVersions", "None"]}}
+    resources = template["Resources"]
+    functions = resources_of_type(template, "AWS::Serverless::Function")
+    assert all(f["Properties"]["AutoPublishAliasAllProperties"] is True for f in functions.values())
+    # But the training consumer, which no one waits on, never takes a snapshot
+    assert resources["TrainingConsumerFunction"]["Properties"]["SnapStart"] == {"ApplyOn": "None"}
+    assert all("SnapStart" not in resources[name]["Properties"] for name in WAITED_ON)
+
+
+def test_api_gateway_the_queues_the_stream_and_the_schedule_invoke_the_live_alias() -> None:
+    deployed = _transform({"EnableSnapStart": "true"})
+    resources = deployed["Resources"]
+    aliases = {lid for lid, r in resources.items() if r["Type"] == "AWS::Lambda::Alias"}
+    assert aliases == {f"{name}Aliaslive" for name in (*WAITED_ON, "TrainingConsumerFunction")}
+
+    # Every event source mapping (queues, stream), permission and schedule target names an alias, never the function
+    def of(kind: str) -> list[dict[str, Any]]:
+        return [r["Properties"] for r in resources_of_type(deployed, kind).values()]
+
+    targets = [p["FunctionName"] for p in of("AWS::Lambda::EventSourceMapping") + of("AWS::Lambda::Permission")]
+    targets += [t["Arn"] for p in of("AWS::Events::Rule") for t in p["Targets"]]
+    assert len(targets) >= 20
+    assert all(target["Ref"] in aliases for target in targets), targets
+    # And every REST and WebSocket integration invokes an alias
+    paths = resources["GatewayApi"]["Properties"]["Body"]["paths"]
+    uris = [op["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"] for ops in paths.values() for op in ops.values()]
+    assert len(uris) > 10
+    assert all(any(f"${{{alias}}}" in uri for alias in aliases) for uri in uris)
+    _, names = resources["WebSocketIntegration"]["Properties"]["IntegrationUri"]["Fn::Sub"]
+    assert names["WsFunctionLive"] == {"Ref": "WsFunctionAliaslive"}
+
+
+def test_a_new_layer_publishes_a_new_version_of_every_function() -> None:
+    # Given the template deployed with one layer, then with a changed one (a new upload)
+    def versions(deployed: dict[str, Any]) -> set[str]:
+        return set(resources_of_type(deployed, "AWS::Lambda::Version"))
+
+    before, after = _transform(), _transform(layer_uri="s3://bucket/another-layer")
+    # Then no function's alias is left on a version with the old layer
+    assert len(before) == len(after) == 6
+    assert not versions(before) & versions(after)

@@ -67,6 +67,8 @@ def cache_write(gateway: FaultyGateway, failing: bool) -> None:
     # The answer cannot be cached: the client still gets it; the same prompt is simply not served from the cache
     prompt = f"Say hello, request {next(_prompts)}"
     assert _route(gateway, prompt).status == 200
+    # and the interaction, written in the same batch, is not lost with it
+    assert len(_items(gateway, "InteractionsTable")) == 1
     gateway.injector.clear_faults()
     assert _route(gateway, prompt).body["cached"] is not failing
 
@@ -120,8 +122,12 @@ def breaker_write(gateway: FaultyGateway, failing: bool) -> None:
 
 def interactions(gateway: FaultyGateway, failing: bool) -> None:
     # The interaction cannot be recorded: the client gets its answer; the learning loop misses one example
-    assert _route(gateway).status == 200
+    prompt = f"Say hello, request {next(_prompts)}"
+    assert _route(gateway, prompt).status == 200
     assert len(_items(gateway, "InteractionsTable")) == (0 if failing else 1)
+    # and the cache entry, written in the same batch, is not lost with it
+    gateway.injector.clear_faults()
+    assert _route(gateway, prompt).body["cached"] is True
 
 
 def job_queued(gateway: FaultyGateway, failing: bool) -> None:
@@ -176,7 +182,7 @@ def idempotency(gateway: FaultyGateway, failing: bool) -> None:
 
 @dataclass(frozen=True)
 class Call:
-    operation: str
+    operations: tuple[str, ...]
     check: Callable[[FaultyGateway, bool], None]
     table: str | None = None
     key_prefix: str | None = None
@@ -184,19 +190,21 @@ class Call:
     env: tuple[tuple[str, str], ...] = ()
 
 
+# The cache entry and the interaction go in one BatchWriteItem; a batch refused whole is written item by item.
+ANSWER_WRITES = ("BatchWriteItem", "PutItem")
 NO_ANSWER_CACHE = (("CACHE_TTL_SECONDS", "0"),)  # a redelivery is not answered from the answer cache
 CAPPED = (("AI_DAILY_COST_LIMIT", "5"), ("SLM_MODE", "local"), ("SPEND_LEASE_SECONDS", "0"))
 CALLS = {
-    "cache read": Call("GetItem", cache_read, table="CacheTable"),
-    "cache write": Call("PutItem", cache_write, table="CacheTable"),
-    "ledger lease": Call("UpdateItem", ledger_lease, key_prefix="spend-units#", env=CAPPED),
-    "ledger return": Call("UpdateItem", ledger_return, key_prefix="spend-units#", after=1, env=CAPPED),
-    "breaker read": Call("BatchGetItem", breaker_read, key_prefix="breaker#"),
-    "breaker write": Call("UpdateItem", breaker_write, key_prefix="breaker#", env=(("BREAKER_FLUSH_MS", "0"),)),
-    "interaction write": Call("PutItem", interactions, table="InteractionsTable"),
-    "job queued": Call("PutItem", job_queued, table="JobsTable"),
-    "job result": Call("PutItem", job_result, table="JobsTable", env=NO_ANSWER_CACHE),
-    "idempotency record": Call("PutItem", idempotency, table="IdempotencyTable", env=NO_ANSWER_CACHE),
+    "cache read": Call(("GetItem",), cache_read, table="CacheTable"),
+    "cache write": Call(ANSWER_WRITES, cache_write, table="CacheTable"),
+    "ledger lease": Call(("UpdateItem",), ledger_lease, key_prefix="spend-units#", env=CAPPED),
+    "ledger return": Call(("UpdateItem",), ledger_return, key_prefix="spend-units#", after=1, env=CAPPED),
+    "breaker read": Call(("BatchGetItem",), breaker_read, key_prefix="breaker#"),
+    "breaker write": Call(("UpdateItem",), breaker_write, key_prefix="breaker#", env=(("BREAKER_FLUSH_MS", "0"),)),
+    "interaction write": Call(ANSWER_WRITES, interactions, table="InteractionsTable"),
+    "job queued": Call(("PutItem",), job_queued, table="JobsTable"),
+    "job result": Call(("PutItem",), job_result, table="JobsTable", env=NO_ANSWER_CACHE),
+    "idempotency record": Call(("PutItem",), idempotency, table="IdempotencyTable", env=NO_ANSWER_CACHE),
 }
 
 
@@ -210,13 +218,15 @@ def test_aws_fault_matrix(
     for name, value in spec.env:
         monkeypatch.setenv(name, value)
     # Given DynamoDB answering this call with this fault (until the check clears it)
-    faulty_gateway.injector.fail(
-        "dynamodb", spec.operation, key_prefix=spec.key_prefix, table=spec.table, after=spec.after, **FAULTS[fault]
-    )
+    for operation in spec.operations:
+        faulty_gateway.injector.fail(
+            "dynamodb", operation, key_prefix=spec.key_prefix, table=spec.table, after=spec.after, **FAULTS[fault]
+        )
     # Then the client's answer and the state left behind are as the call's check says
     spec.check(faulty_gateway, "error" in FAULTS[fault])
     # And the fault was met (the matrix tests what it says it tests)
-    assert faulty_gateway.injector.count(f"injected:{spec.operation}") + ("delay_s" in FAULTS[fault]) >= 1
+    injected = sum(faulty_gateway.injector.count(f"injected:{operation}") for operation in spec.operations)
+    assert injected + ("delay_s" in FAULTS[fault]) >= 1
 
 
 def test_a_queued_job_whose_message_cannot_be_sent_is_a_503_and_marked_failed(

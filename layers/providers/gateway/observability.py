@@ -136,3 +136,11 @@ def _socket() -> socket.socket:
         _udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         _udp.setblocking(False)
     return _udp
+
+
+def forget_trace_socket() -> None:
+    """Close the X-Ray socket (after a SnapStart restore); the next subsegment opens another."""
+    global _udp
+    if _udp is not None:
+        _udp.close()
+        _udp = None

@@ -4,14 +4,23 @@
    (`gateway.routing.plan`).
 2. The chain follows the configuration: simple prompts go to the sLM first when it is healthy.
 3. An exact-match cache keyed by everything that changes the answer can answer instead, at no cost
-   (`gateway.routing.answer_cache`).
-4. Every answer is stored as an interaction (one write); the repetition detector, off this path, turns
-   a repeated prompt into a training example (`gateway.learning`).
+   (`gateway.routing.answer_cache`); a sampled answer (temperature above zero) or `Cache-Control: no-store` makes
+   no cache call.
+4. Every answer is stored as an interaction; the repetition detector, off this path, turns a repeated prompt into
+   a training example (`gateway.learning`).
+
+AWS round trips: one before the provider call (the cache read; the circuits and the sLM's probe verdict, when their
+cached state is due, are read at the same time on other threads) and one after it (the cache entry and the
+interaction in one `BatchWriteItem`). Settings and keys come from their caches.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -24,11 +33,15 @@ from gateway.config.settings import get_settings
 from gateway.endpoints.answers import ProviderAnswer, Usage, provider_answer_fields
 from gateway.learning import recording
 from gateway.observability import metrics
-from gateway.providers.base import GenerationRequest
+from gateway.providers.base import GenerationRequest, ProviderSpec
+from gateway.resilience.breaker import BreakerBoard
 from gateway.resilience.chain import run_chain
-from gateway.routing.answer_cache import CacheMode, cache_key, cache_mode, cached_answer, store_answer
+from gateway.resilience.guards import resilience_for
+from gateway.routing import slm_health
+from gateway.routing.answer_cache import CacheMode, answer_put, cache_key, cache_use, cached_answer
 from gateway.routing.plan import RouteDecision, decide
 from gateway.routing.topics import normalize_topic
+from gateway.stores.batch import Put, put_all
 from gateway.stores.cache import CacheStore
 
 SYSTEM_PROMPT = "You are a helpful, precise assistant."
@@ -120,9 +133,11 @@ class RoutePlan:
     cache: CacheMode
     started: float
 
-    def cached(self) -> dict[str, Any] | None:
-        """The cached answer, when the request may be answered from the cache and one is there."""
-        hit = cached_answer(self.store, self.key) if self.store is not None and self.cache == "use" else None
+    async def cached(self, ctx: RequestContext) -> dict[str, Any] | None:
+        """The cached answer, when the request may be answered from the cache and one is there; what else is due
+        before the chain runs is read at the same time (`_read_ahead`)."""
+        store = self.store if self.cache == "use" else None
+        hit = await _read_ahead(store, self.key, self.decision.specs, ctx)
         if hit is not None:
             metrics.add_metric(name="CacheHits", unit=MetricUnit.Count, value=1)
         return hit
@@ -131,6 +146,7 @@ class RoutePlan:
 def plan(request: RouteRequest, ctx: RequestContext, cache_control: str | None = None) -> RoutePlan:
     """Decide where the request goes and what it asks, before any provider is called."""
     started = time.perf_counter()
+    cache = cache_use(cache_control, request.temperature)
     settings = ctx.settings
     decision = decide(request, settings, ctx.keys)
     generation_request = GenerationRequest(
@@ -139,17 +155,16 @@ def plan(request: RouteRequest, ctx: RequestContext, cache_control: str | None =
         max_output_tokens=request.max_output_tokens,
         temperature=request.temperature,
     )
-    store = (
-        CacheStore(settings.cache_table) if settings.cache_table and settings.cache_ttl_s and decision.specs else None
-    )
-    key = cache_key(decision.specs, generation_request, decision.language)
-    return RoutePlan(request, decision, generation_request, store, key, cache_mode(cache_control), started)
+    cached_in = settings.cache_table if settings.cache_ttl_s and decision.specs and cache != "off" else None
+    store = CacheStore(cached_in) if cached_in else None
+    key = cache_key(decision.specs, generation_request, decision.language) if store is not None else ""
+    return RoutePlan(request, decision, generation_request, store, key, cache, started)
 
 
 async def answer(request: RouteRequest, ctx: RequestContext, *, cache_control: str | None = None) -> RouteResponse:
     """Answer a prompt (from the cache when it can, as `Cache-Control` allows), record it, and say what happened."""
     route = plan(request, ctx, cache_control)
-    hit = route.cached()
+    hit = await route.cached(ctx)
     if hit is not None:
         return answered(route, ctx, str(hit["text"]), cached_answer_fields(hit, ctx.request_id), cached=True)
     result = await run_chain(
@@ -161,13 +176,15 @@ async def answer(request: RouteRequest, ctx: RequestContext, *, cache_control: s
 def answered(
     route: RoutePlan, ctx: RequestContext, text: str, fields: dict[str, Any], *, cached: bool
 ) -> RouteResponse:
-    """The answer as the client gets it, once its text is whole: cached (when fresh) and recorded."""
-    if not cached and route.store is not None and route.cache != "off":
+    """The answer as the client gets it, once its text is whole: cached (when fresh) and recorded, both in one
+    round trip."""
+    writes: list[Put] = []
+    if not cached and route.store is not None:
         value = {"text": text, "provider": fields["provider"], "model": fields["model"]}
-        store_answer(route.store, route.key, value, ctx.settings.cache_ttl_s)
+        writes.append(answer_put(route.store, route.key, value, ctx.settings.cache_ttl_s))
     usage: Usage = fields["usage"]
     decision = route.decision
-    recording.record(
+    interaction = recording.interaction_put(
         recording.Answered(
             user_id=route.request.user_id,
             topic=decision.topic,
@@ -183,11 +200,39 @@ def answered(
         ),
         ctx,
     )
+    put_all(writes if interaction is None else [*writes, interaction])  # one round trip for both
     fields["latency_ms"] = round((time.perf_counter() - route.started) * 1000, 2)
     return RouteResponse(
         text=text, topic=decision.topic, language=decision.language, cached=cached, routing=routing_of(decision),
         **fields,
     )  # fmt: skip
+
+
+async def _read_ahead(
+    store: CacheStore | None, key: str, specs: Sequence[ProviderSpec], ctx: RequestContext
+) -> dict[str, Any] | None:
+    """The cached answer (None without a `store` to read). What else is due to be read before the chain runs (the
+    circuits, whose cached state is over `cache_s` old; the sLM's probe verdict, over 30 s old) is read at the same
+    time, on other threads: several reads, one round trip, and the chain finds them fresh."""
+    reads: list[Callable[[], Any]] = [functools.partial(cached_answer, store, key)] if store is not None else []
+    if slm_health.refresh_due(ctx.settings):
+        reads.append(functools.partial(slm_health.refresh, ctx.settings))
+    board = resilience_for(ctx.settings).breakers
+    if reads and board is not None and specs and board.stale(specs):  # alone, the chain reads them itself
+        reads.append(functools.partial(_read_circuits, board, specs))
+    if not reads:
+        return None
+    if len(reads) == 1:  # one read: on this thread (a thread hop costs more than it saves)
+        answers = [reads[0]()]
+    else:
+        answers = await asyncio.gather(*(asyncio.to_thread(read) for read in reads))
+    hit: dict[str, Any] | None = answers[0] if store is not None else None
+    return hit
+
+
+def _read_circuits(board: BreakerBoard, specs: Sequence[ProviderSpec]) -> None:
+    with contextlib.suppress(Exception):  # the chain finds them stale, reads them again, and reports a failure
+        board.load(specs)
 
 
 def cached_answer_fields(hit: dict[str, Any], request_id: str) -> dict[str, Any]:

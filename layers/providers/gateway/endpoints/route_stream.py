@@ -54,7 +54,7 @@ async def stream_answer(
 ) -> AsyncGenerator[RouteEvent]:
     """The route endpoint's answer as events, streamed from the provider as it answers."""
     plan = route.plan(request, ctx, cache_control)
-    hit = plan.cached()
+    hit = await plan.cached(ctx)
     if hit is not None:
         yield TextChunk(str(hit["text"]))
         yield RouteAnswered(route.answered(plan, ctx, str(hit["text"]), route.cached_answer_fields(hit, ctx.request_id),

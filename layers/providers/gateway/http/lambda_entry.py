@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from gateway.core import caller
 from gateway.core.runtime import event_loop
 from gateway.http.events import api_event_problem, bad_event_response, describe, looks_like_api, require_object
+from gateway.http.snapstart import register as register_snapstart_hooks
 from gateway.observability import logger, metrics
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ def lambda_entry(app: FastAPI, on_event: LambdaHandler | None = None) -> LambdaH
     """The Lambda handler: Powertools decorators around Mangum, plus non-HTTP events via `on_event`."""
     from mangum import Mangum
 
+    register_snapstart_hooks()
     event_loop()  # this thread's loop, before Mangum looks for one (else it makes its own)
     asgi = Mangum(app, lifespan="off")
 
@@ -65,6 +67,7 @@ def adapter_entry(app: FastAPI) -> Callable[..., Any]:
 
 def event_entry(on_event: LambdaHandler) -> LambdaHandler:
     """The Lambda handler of a function that serves no HTTP: Powertools decorators around `on_event`."""
+    register_snapstart_hooks()
 
     @logger.inject_lambda_context(clear_state=True)
     @metrics.log_metrics(capture_cold_start_metric=True)

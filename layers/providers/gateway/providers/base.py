@@ -259,6 +259,7 @@ class ProviderInfo[S: BaseModel]:
     daily_cost_limit: Callable[[S], float | None]  # its own daily cap (AI_DAILY_COST_LIMIT_<NAME>), None: none
     build: Callable[[ProviderSpec], Provider]  # its SDK client for a spec (the SDK is imported here, not before)
     embedder: Callable[[S, str, int], BatchEmbedder] | None = None  # (settings, key, timeout in ms) -> its embedder
+    load_sdk: Callable[[], None] | None = None  # imports its SDK (before a SnapStart snapshot, `registry.load_sdks`)
 
 
 def outcome_for_status(status: int) -> Outcome:

@@ -337,6 +337,11 @@ def _classify(exc: Exception) -> ProviderError:
     return classified
 
 
+def _load_sdk() -> None:
+    from google import genai  # noqa: F401
+    from google.genai import errors, types  # noqa: F401
+
+
 def _spec(settings: GeminiSettings, key: str, timeout_ms: int) -> ProviderSpec:
     base_url = settings.gemini_base_url or GEMINI_DEFAULT_BASE_URL
     return ProviderSpec("gemini", settings.gemini_model, base_url, timeout_ms, key, configured=bool(key))
@@ -363,4 +368,5 @@ PROVIDER = ProviderInfo(
     daily_cost_limit=lambda settings: settings.gemini_daily_cost_limit,
     build=_build,
     embedder=_embedder,
+    load_sdk=_load_sdk,
 )

@@ -294,6 +294,10 @@ def _classify(exc: Exception) -> ProviderError:
     return classified
 
 
+def _load_sdk() -> None:
+    from huggingface_hub import AsyncInferenceClient  # noqa: F401
+
+
 def _spec(settings: HuggingFaceSettings, key: str, timeout_ms: int) -> ProviderSpec:
     return ProviderSpec("huggingface", settings.vllm_model, settings.hf_base_url, timeout_ms, key, configured=bool(key))
 
@@ -311,4 +315,5 @@ PROVIDER = ProviderInfo(
     spec=_spec,
     daily_cost_limit=lambda settings: settings.huggingface_daily_cost_limit,
     build=_build,
+    load_sdk=_load_sdk,
 )

@@ -88,3 +88,17 @@ def get_provider(provider: ProviderSpec) -> Provider:
         with loading(f"provider {provider.name}"):  # the SDK's modules and the client live as long as the process
             client = per_loop[provider] = PROVIDERS[provider.name].build(provider)
     return client
+
+
+def load_sdks() -> None:
+    """Import every provider's SDK now (before a SnapStart snapshot): the first request then finds them loaded."""
+    for info in PROVIDERS.values():
+        if info.load_sdk is not None:
+            with loading(f"provider {info.name}"):
+                info.load_sdk()
+
+
+def forget_clients() -> None:
+    """Drop every cached provider client (after a SnapStart restore: their pooled connections belong to the
+    snapshot's process); each is built again on first use."""
+    _clients.clear()

@@ -139,6 +139,10 @@ def _spec(settings: SlmSettings, key: str, timeout_ms: int) -> ProviderSpec:
     return ProviderSpec("slm", settings.slm_model, endpoint, settings.slm_timeout_ms, key, settings.slm_enabled)
 
 
+def _load_sdk() -> None:
+    import httpx  # noqa: F401
+
+
 def _build(spec: ProviderSpec) -> SlmProvider:
     return SlmProvider(endpoint_url=spec.base_url, model=spec.model, bearer=spec.key, timeout_ms=spec.timeout_ms)
 
@@ -152,4 +156,5 @@ PROVIDER = ProviderInfo(
     spec=_spec,
     daily_cost_limit=lambda settings: None,  # the sLM is priced at nothing
     build=_build,
+    load_sdk=_load_sdk,
 )

@@ -98,11 +98,16 @@ class BreakerBoard:
 
     def load(self, specs: Sequence[ProviderSpec]) -> None:
         """Refresh the chain's breakers in one batch read, unless every one was read within `cache_s`."""
-        keys = [breaker_key(s.name, s.model) for s in specs]
-        now = self._monotonic()
-        if keys and any(now - self._cache.get(k, (-1e9, None))[0] >= self.config.cache_s for k in keys):
-            for key, record in self._store.read_many(keys).items():
+        if self.stale(specs):
+            now = self._monotonic()
+            for key, record in self._store.read_many([breaker_key(s.name, s.model) for s in specs]).items():
                 self._cache[key] = (now, record)
+
+    def stale(self, specs: Sequence[ProviderSpec]) -> bool:
+        """Whether `load` would read: some breaker of the chain was not read within `cache_s`."""
+        now = self._monotonic()
+        keys = [breaker_key(s.name, s.model) for s in specs]
+        return any(now - self._cache.get(k, (-1e9, None))[0] >= self.config.cache_s for k in keys)
 
     def state(self, spec: ProviderSpec) -> BreakerRecord:
         key = breaker_key(spec.name, spec.model)
@@ -127,6 +132,21 @@ class BreakerBoard:
             self._leases[record.key] = token
         return Admission.PROBE
 
+    def reports_success(self, spec: ProviderSpec, admission: Admission) -> bool:
+        """Whether `on_success` has anything to do (a probe to close, a failure rate to count): on the healthy path it
+        has not, and the caller can skip it (and the thread it would run on)."""
+        return admission is Admission.PROBE or self._success_counts(spec, breaker_key(spec.name, spec.model))
+
+    def has_counts(self) -> bool:
+        """Whether this process holds counts not written yet (`flush` has something to consider)."""
+        return bool(self._counts)
+
+    def _success_counts(self, spec: ProviderSpec, key: str) -> bool:
+        record = self.state(spec)
+        counts = self._counts.get(key)
+        in_window = record.failures and record.window_id == self._window(self._clock())
+        return record.state != "open" and bool(in_window or (counts and counts.failures))
+
     def on_success(self, spec: ProviderSpec, admission: Admission) -> None:
         """The provider answered. Only the probe lease's holder closes an open circuit."""
         key = breaker_key(spec.name, spec.model)
@@ -137,11 +157,8 @@ class BreakerBoard:
                 self._remember(BreakerRecord(key, window_id=self._window(self._clock())))
                 self._transition(spec, "closed")
             return
-        record = self.state(spec)
         with self._lock:
-            counts = self._counts.get(key)
-            in_window = record.failures and record.window_id == self._window(self._clock())
-            if record.state == "open" or not (in_window or (counts and counts.failures)):
+            if not self._success_counts(spec, key):
                 return  # a success counts only towards a failure rate; it never closes a circuit
             counts = self._counts.setdefault(key, _Counts(spec))
             counts.successes += 1

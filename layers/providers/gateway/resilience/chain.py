@@ -228,7 +228,7 @@ class _ChainRun:
         admission: Admission,
     ) -> ChainResult[Any] | None:
         board = self.guards.breakers
-        if board is not None:  # the provider answered: healthy, even if the answer is then rejected
+        if board is not None and board.reports_success(spec, admission):  # healthy, even if the answer is rejected
             self._later(board.on_success, spec, admission)
         try:
             value = parse(generation.text)
@@ -351,7 +351,9 @@ class _ChainRun:
         """Wait for the state writes, then write what is due (breaker counts, expired leases): Lambda freezes the
         process once the answer is returned."""
         written = await asyncio.gather(*self._pending, return_exceptions=True)
-        finished = await asyncio.gather(asyncio.to_thread(self.guards.finish), return_exceptions=True)
+        finished: list[BaseException | None] = []
+        if self.guards.finish_due():  # the healthy path holds nothing: no thread to wait for
+            finished = list(await asyncio.gather(asyncio.to_thread(self.guards.finish), return_exceptions=True))
         for result in [*written, *finished]:
             if isinstance(result, BaseException):
                 logger.error("shared state write failed", extra={"error": f"{type(result).__name__}: {result}"})

@@ -40,6 +40,13 @@ class Resilience:
     breakers: BreakerBoard | None = None
     spend: SpendGuard | None = None
 
+    def finish_due(self) -> bool:
+        """Whether `finish` may have a write to make: breaker counts held, or spend leases held."""
+        return bool(
+            (self.breakers is not None and self.breakers.has_counts())
+            or (self.spend is not None and self.spend.holds_leases())
+        )
+
     def finish(self) -> None:
         """What a request leaves to do at its end: the breaker counts whose interval has passed written, the spend
         leases that are due given back (each at most one write, and only when due), and what the request's API key
@@ -72,7 +79,9 @@ _built: dict[str | None, tuple[Settings, Resilience]] = {}  # state table -> the
 
 
 def forget() -> None:
-    """Drop the process's guards (tests that start a new AWS backend)."""
+    """Drop the process's breaker boards and spend guards (tests that start a new AWS backend; a SnapStart restore:
+    the circuits a snapshot read and any lease it held must not be shared by every instance restored from it); each
+    is built again on first use."""
     with _lock:
         _built.clear()
 

@@ -223,6 +223,10 @@ class SpendGuard:
                     lease.available = 0
             self._charge_debts(reservation.day, reservation.scopes)
 
+    def holds_leases(self) -> bool:
+        """Whether this process holds a lease (`release` may have one to give back)."""
+        return bool(self._leases)
+
     def release(self, *, everything: bool = True) -> None:
         """Give back what the leases hold unspent and report what they spent: the leases older than
         `SPEND_LEASE_SECONDS` or of another day (`everything=False`, at the end of each request), or all of them

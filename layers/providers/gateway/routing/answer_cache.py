@@ -1,5 +1,11 @@
 """The route's exact-match answer cache: a key from everything that changes the answer, and reads and writes
-that never fail a request (the cache only saves money)."""
+that never fail a request (the cache only saves money).
+
+A request whose answer is sampled (`temperature` above zero) asks for a new answer each time, so it is neither looked
+up nor stored: it costs no cache call at all. Nor does `Cache-Control: no-store`. A request without a temperature
+takes the provider's default and is cached, as it always was (the gateway's answer to a repeated question is the
+one it gave).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from typing import Any, Literal
 
 from gateway.observability import logger
 from gateway.providers.base import GenerationRequest, ProviderSpec
+from gateway.stores.batch import Put
 from gateway.stores.cache import CacheStore
 
 CacheMode = Literal["use", "refresh", "off"]
@@ -20,6 +27,13 @@ def cache_mode(cache_control: str | None) -> CacheMode:
     if "no-store" in directives:
         return "off"
     return "refresh" if "no-cache" in directives else "use"
+
+
+def cache_use(cache_control: str | None, temperature: float | None) -> CacheMode:
+    """How this request uses the cache: as `Cache-Control` says, and "off" for a sampled answer (temperature > 0)."""
+    if temperature is not None and temperature > 0:
+        return "off"
+    return cache_mode(cache_control)
 
 
 def cache_key(specs: list[ProviderSpec], request: GenerationRequest, language: str) -> str:
@@ -50,4 +64,13 @@ def store_answer(store: CacheStore, key: str, value: dict[str, Any], ttl_s: int)
     try:
         store.put(key, value, ttl_s)
     except Exception as exc:
-        logger.warning("response cache not written", extra={"error": f"{type(exc).__name__}: {exc}"})
+        _not_written(f"{type(exc).__name__}: {exc}")
+
+
+def answer_put(store: CacheStore, key: str, value: dict[str, Any], ttl_s: int) -> Put:
+    """The cache entry as one write of a batch (`gateway.stores.batch.put_all`); a failure is logged, not raised."""
+    return Put(store.table_name, store.item(key, value, ttl_s), _not_written)
+
+
+def _not_written(reason: str) -> None:
+    logger.warning("response cache not written", extra={"error": reason})

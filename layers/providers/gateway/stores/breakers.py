@@ -13,9 +13,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gateway.stores.aws import dynamodb_table, is_conditional_failure
+from gateway.stores.aws import deserialize, dynamodb_client, dynamodb_table, is_conditional_failure
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
 
 RETENTION_S = 7 * 24 * 3600
 
@@ -59,20 +62,24 @@ def _dec(value: float) -> Decimal:
 
 class BreakerStore:
     def __init__(self, table_name: str) -> None:
-        self._table = dynamodb_table(table_name)
         self._table_name = table_name
+
+    @property
+    def _table(self) -> Table:
+        return dynamodb_table(self._table_name)  # cached per process
 
     def read_many(self, keys: Sequence[str]) -> dict[str, BreakerRecord]:
         """Every requested breaker in one batch read; a missing item is a closed breaker."""
         records = {key: BreakerRecord(key) for key in keys}
         if not keys:
             return records
-        client = self._table.meta.client
-        answer = client.batch_get_item(
-            RequestItems={self._table_name: {"Keys": [{"pk": k} for k in keys], "ConsistentRead": True}}
+        # The low-level client: the read of every request (at most once a second per instance), which then needs no
+        # DynamoDB resource at a cold start (the conditional writes below, off the healthy path, use the table).
+        answer = dynamodb_client().batch_get_item(
+            RequestItems={self._table_name: {"Keys": [{"pk": {"S": k}} for k in keys], "ConsistentRead": True}}
         )
         for item in answer.get("Responses", {}).get(self._table_name, []):
-            record = BreakerRecord.from_item(item)
+            record = BreakerRecord.from_item(deserialize(item))
             records[record.key] = record
         return records
 

@@ -17,9 +17,12 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gateway.stores.aws import dynamodb_table, is_conditional_failure
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
 
 
 @dataclass(frozen=True)
@@ -98,10 +101,18 @@ class StoredEmbedding:
 
 class InteractionStore:
     def __init__(self, table_name: str, retention_s: int) -> None:
-        self._table = dynamodb_table(table_name)
+        self.table_name = table_name
         self._retention_s = retention_s
 
+    @property
+    def _table(self) -> Table:
+        return dynamodb_table(self.table_name)  # made on first use: the route's write goes in a batch (`item`)
+
     def put(self, interaction: Interaction) -> None:
+        self._table.put_item(Item=self.item(interaction))
+
+    def item(self, interaction: Interaction) -> dict[str, Any]:
+        """The item `put` writes (for a batch of writes across tables: `gateway.stores.batch`)."""
         item: dict[str, Any] = {
             "pk": f"topic#{interaction.topic}",
             "sk": f"{int(interaction.created_at * 1000):013d}#{uuid.uuid4().hex}",  # request ids may repeat
@@ -124,7 +135,7 @@ class InteractionStore:
             item["cost_usd"] = Decimal(str(interaction.cost_usd))
         if interaction.api_key_id is not None:
             item["api_key_id"] = interaction.api_key_id
-        self._table.put_item(Item=item)
+        return item
 
     def find(self, request_id: str) -> list[tuple[str, str]]:
         """The (pk, sk) of the interactions answered under `request_id`, newest first (the index is eventually

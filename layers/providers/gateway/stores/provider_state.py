@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from gateway.stores.aws import dynamodb_table
+from gateway.stores.aws import deserialize, dynamodb_client, dynamodb_table
 
 PROBE_RETENTION_S = 7 * 24 * 3600
 
@@ -34,7 +34,6 @@ class ProviderStateStore:
     """Reads and writes provider state items keyed `probe#<provider>` and `provider-key#<provider>`."""
 
     def __init__(self, table_name: str) -> None:
-        self._table = dynamodb_table(table_name)
         self._table_name = table_name
 
     def record_probe(self, record: ProbeRecord) -> None:
@@ -44,18 +43,19 @@ class ProviderStateStore:
             "latency_ms": Decimal(str(record.latency_ms)),
             "expires_at": record.probed_at + PROBE_RETENTION_S,
         }
-        self._table.put_item(Item=item)
+        dynamodb_table(self._table_name).put_item(Item=item)
 
     def last_probes(self, providers: Sequence[str]) -> dict[str, ProbeRecord]:
         """The last probe of each provider, in one batch read."""
         if not providers:
             return {}
-        keys = [{"pk": f"probe#{name}"} for name in providers]
-        resource = self._table.meta.client
-        answer = resource.batch_get_item(RequestItems={self._table_name: {"Keys": keys}})
+        keys: Any = [{"pk": {"S": f"probe#{name}"}} for name in providers]
+        # The low-level client: the route reads this on its requests (every 30 s per instance), and needs no DynamoDB
+        # resource for it at a cold start.
+        answer = dynamodb_client().batch_get_item(RequestItems={self._table_name: {"Keys": keys}})
         records = {}
         for item in answer.get("Responses", {}).get(self._table_name, []):
-            record = ProbeRecord.model_validate({k: _plain(v) for k, v in item.items()})
+            record = ProbeRecord.model_validate({k: _plain(v) for k, v in deserialize(item).items()})
             records[record.provider] = record
         return records
 
@@ -63,14 +63,16 @@ class ProviderStateStore:
         """When and by whom a provider's key was last changed (kept: no expiry)."""
         item: dict[str, Any] = {"pk": f"provider-key#{change.provider}", "provider": change.provider,
                 "changed_at": Decimal(f"{change.changed_at:.3f}"), "changed_by": change.changed_by}  # fmt: skip
-        self._table.put_item(Item=item)
+        dynamodb_table(self._table_name).put_item(Item=item)
 
     def key_changes(self, providers: Sequence[str]) -> dict[str, KeyChange]:
         """The last recorded change of each provider's key, in one batch read."""
         if not providers:
             return {}
         keys = [{"pk": f"provider-key#{name}"} for name in providers]
-        answer = self._table.meta.client.batch_get_item(RequestItems={self._table_name: {"Keys": keys}})
+        answer = dynamodb_table(self._table_name).meta.client.batch_get_item(
+            RequestItems={self._table_name: {"Keys": keys}}
+        )
         found = [
             KeyChange.model_validate({k: _plain(v) for k, v in item.items() if k != "pk"})
             for item in answer.get("Responses", {}).get(self._table_name, [])

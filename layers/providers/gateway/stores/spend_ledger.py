@@ -18,9 +18,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gateway.stores.aws import dynamodb_table, is_conditional_failure, retrying
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
 
 RETENTION_S = 35 * 24 * 3600
 UNITS_PER_USD = 10**10
@@ -51,9 +54,12 @@ class LedgerItem:
 
 class SpendLedgerStore:
     def __init__(self, table_name: str, pause: Callable[[float], None] | None = None) -> None:
-        self._table = dynamodb_table(table_name)
         self._table_name = table_name
         self._pause = pause
+
+    @property
+    def _table(self) -> Table:
+        return dynamodb_table(self._table_name)  # made on first use: a request with no cap never needs it
 
     def lease(
         self, day: str, scope: str, limit: int, take: int, give_back: int, spent: int, expires_at: int
