@@ -41,7 +41,7 @@ class Resilience:
     spend: SpendGuard | None = None
 
     def finish_due(self) -> bool:
-        """Whether `finish` may have a write to make: breaker counts held, or spend leases held."""
+        """Whether `finish` may have a write to make: breaker counts held, spend leases held, a key's usage to write."""
         return bool(
             (self.breakers is not None and self.breakers.has_counts())
             or (self.spend is not None and self.spend.holds_leases())

@@ -224,8 +224,8 @@ class SpendGuard:
             self._charge_debts(reservation.day, reservation.scopes)
 
     def holds_leases(self) -> bool:
-        """Whether this process holds a lease (`release` may have one to give back)."""
-        return bool(self._leases)
+        """Whether this process holds a lease, or has a key's usage to write (`release` may have a write to make)."""
+        return bool(self._leases) or (self.usage is not None and self.usage.pending())
 
     def release(self, *, everything: bool = True) -> None:
         """Give back what the leases hold unspent and report what they spent: the leases older than

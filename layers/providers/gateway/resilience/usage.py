@@ -42,6 +42,11 @@ class UsageMeter:
             figures.output_tokens += tokens[1]
             figures.cost_units += cost_units
 
+    def pending(self) -> bool:
+        """Whether there are counts not yet written (`flush` has a write to make)."""
+        with self._lock:
+            return bool(self._pending)
+
     def flush(self) -> None:
         """Write what was counted, one write per key and day; what cannot be written is kept for the next flush."""
         with self._lock:
