@@ -1045,7 +1045,10 @@ WAITED_ON = (
     "RouteFunction", "GeneratePointsFunction", "HandleErrorFunction", "StatusFunction", "WsFunction",
     "ApiKeyAuthorizerFunction",
 )  # fmt: skip
-NO_SNAPSHOT = ("TrainingConsumerFunction", "ChatFunction")  # no one waits on the first; the second's adapter predates it
+NO_SNAPSHOT = (
+    "TrainingConsumerFunction",
+    "ChatFunction",
+)  # no one waits on the first; the second's adapter predates it
 
 
 def test_snapstart_is_a_parameter_for_the_functions_people_wait_on(template: dict[str, Any]) -> None:
