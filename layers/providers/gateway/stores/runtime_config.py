@@ -16,9 +16,19 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gateway.stores.aws import dynamodb_table, error_code, is_conditional_failure, retrying
+from gateway.stores.aws import (
+    deserialize,
+    dynamodb_client,
+    dynamodb_table,
+    error_code,
+    is_conditional_failure,
+    retrying,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
 
 HEAD_KEY = "config#head"
 
@@ -50,13 +60,22 @@ class StaleVersionError(Exception):
 
 class RuntimeConfigStore:
     def __init__(self, table_name: str) -> None:
-        self._table = dynamodb_table(table_name)
         self._table_name = table_name
 
+    @property
+    def _table(self) -> Table:
+        return dynamodb_table(self._table_name)
+
     def head(self) -> ConfigVersion:
-        """The version in force (a strongly consistent read); version 0 when none was ever stored."""
-        item = self._table.get_item(Key={"pk": HEAD_KEY}, ConsistentRead=True).get("Item")
-        return _version(item) if item else ConfigVersion(0)
+        """The version in force (a strongly consistent read); version 0 when none was ever stored.
+
+        Every function reads it on its first request: through the low-level client that the request's other calls
+        use, so that a cold start builds no DynamoDB resource for it."""
+        answer = dynamodb_client().get_item(
+            TableName=self._table_name, Key={"pk": {"S": HEAD_KEY}}, ConsistentRead=True
+        )
+        item = answer.get("Item")
+        return _version(deserialize(item)) if item else ConfigVersion(0)
 
     def version(self, number: int) -> ConfigVersion | None:
         item = self._table.get_item(Key={"pk": version_key(number)}, ConsistentRead=True).get("Item")
