@@ -81,7 +81,7 @@ class _RecycledClients:
     and lets go of none of them before then: about 16 KB a stream for the client's life (measured: +29 MB over 1,800
     streams), which in a warm instance grows until it runs out of memory. The SDK has no way to release one, so a
     client serves `limit` streams and is then replaced; the one replaced is closed, with all it holds (an abandoned
-    stream's open response included), when its last stream ends. A replacement costs a new connection pool and TLS
+    stream's open response included), when its last call ends. A replacement costs a new connection pool and TLS
     context (~20 ms) once per `limit` streams.
     """
 
