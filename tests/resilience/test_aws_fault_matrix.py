@@ -250,3 +250,20 @@ def _get_event(job_id: str) -> dict[str, Any]:
     event = api_event("GET", f"/v1/jobs/{job_id}", resource="/v1/jobs/{job_id}")
     event["pathParameters"] = {"job_id": job_id}
     return event
+
+
+@pytest.mark.parametrize("fault", ["throttle", "internal"])
+def test_a_secret_that_cannot_be_read_for_now_is_a_503_not_a_configuration_error(
+    faulty_gateway: FaultyGateway, monkeypatch: pytest.MonkeyPatch, fault: str
+) -> None:
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    # Given a new instance (nothing cached) and Secrets Manager throttling it, or failing on its side, once
+    faulty_gateway.injector.fail("secretsmanager", "GetSecretValue", fault, times=1)
+    # When a request needs the provider keys
+    answer = faulty_gateway.call("route", load_event("route"))
+    # Then the client is told to send it again: the deployment is not at fault, and no key is named or shown
+    assert answer.status == 503
+    assert answer.body["error"]["code"] == "store_unavailable"
+    assert "could not be read now" in answer.body["error"]["message"]
+    # and the same request, sent again, is answered
+    assert faulty_gateway.call("route", load_event("route")).status == 200

@@ -176,6 +176,24 @@ def retrying[R](
     raise AssertionError("unreachable")
 
 
+# Error codes of an AWS call that outlasted botocore's retries for a passing reason (throttling, a service's own
+# failure): the same request may succeed when sent again.
+TRANSIENT_CODES = frozenset({
+    "ThrottlingException", "Throttling", "RequestThrottled", "TooManyRequestsException", "RequestLimitExceeded",
+    "ProvisionedThroughputExceededException", "InternalServiceError", "InternalServerError", "InternalFailure",
+    "InternalError", "ServiceUnavailable", "ServiceUnavailableException",
+})  # fmt: skip
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether an AWS call failed for a passing reason: throttled, the service's own error, or the network."""
+    if error_code(exc) in TRANSIENT_CODES:
+        return True
+    from botocore.exceptions import ConnectionError, HTTPClientError  # loaded already by any client that raised it
+
+    return isinstance(exc, ConnectionError | HTTPClientError)
+
+
 def is_aws_error(exc: BaseException) -> bool:
     """Whether an exception is an AWS call's failure (botocore's own or a service's error answer)."""
     from botocore.exceptions import BotoCoreError, ClientError  # loaded already by any client that raised it

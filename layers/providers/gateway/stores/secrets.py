@@ -8,18 +8,23 @@ import json
 from typing import Any
 
 from gateway.core.errors import ConfigurationError, StoreUnavailableError
-from gateway.stores.aws import secrets_provider
+from gateway.stores.aws import error_code, is_transient, secrets_provider
 
 
 def read_secret_object(name: str, max_age: int, force: bool = False) -> dict[str, Any]:
     """The secret's JSON object (`force`: read now, not from the cache, which then holds it); a ConfigurationError
-    naming the secret (never its value) when it cannot be one."""
+    naming the secret (never its value) when it cannot be one, a StoreUnavailableError when Secrets Manager could not
+    answer for a passing reason (throttled, its own failure, the network): that is no error of the deployment, and
+    the same request can be sent again."""
     from aws_lambda_powertools.utilities import parameters  # imports boto3: only when a secret is read
 
     try:
         raw = secrets_provider().get(name, max_age=max_age, force_fetch=force)
     except parameters.exceptions.GetParameterError as exc:
-        reason = type(exc.__cause__).__name__ if exc.__cause__ else "unreadable"
+        cause = exc.__cause__ or exc.__context__  # Powertools raises it inside its `except`, without `from`
+        reason = (error_code(cause) or type(cause).__name__) if cause else "unreadable"
+        if cause is not None and is_transient(cause):
+            raise StoreUnavailableError(f"provider secret {name!r} could not be read now ({reason})") from None
         raise ConfigurationError(f"provider secret {name!r} could not be read ({reason})") from None
     try:
         data = json.loads(raw if isinstance(raw, str) else bytes(raw or b"").decode())
