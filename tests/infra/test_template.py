@@ -830,13 +830,17 @@ def test_alarms_watch_5xx_fallbacks_and_spend_and_all_notify_the_topic(template:
         {"Name": "ApiName", "Value": template["Resources"]["GatewayApi"]["Properties"]["Name"]},
         {"Name": "Stage", "Value": template["Resources"]["GatewayApi"]["Properties"]["StageName"]},
     ]
+    # with the streams that broke after their 200 (API Gateway counts no error for them) among the errors
+    assert stats["interrupted"]["MetricName"] == "StreamsInterrupted"
+    (rate,) = [m["Expression"]["Fn::Sub"] for m in server["Metrics"] if m.get("ReturnData")]
+    assert "(errors + FILL(interrupted, 0)) / requests" in rate
     # And the fallback rate and the spend on the metrics the functions emit (their namespace and service)
     fallback = alarms["FallbackRateAlarm"]["Properties"]
     metrics = {m["Id"]: m["MetricStat"]["Metric"] for m in fallback["Metrics"] if "MetricStat" in m}
     assert {(m["MetricName"]) for m in metrics.values()} == {"Fallbacks", "ProviderAnswers"}
     spend = alarms["SpendNearCapAlarm"]["Properties"]
     assert spend["MetricName"] == "SpendCapUtilisation"
-    for metric in [*metrics.values(), spend]:
+    for metric in [*metrics.values(), spend, stats["interrupted"]]:
         assert metric["Namespace"] == namespace
         assert metric["Dimensions"] == [{"Name": "service", "Value": service}]
     assert spend["Threshold"] == {"Ref": "SpendAlarmPercent"}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
+from dev.chat_server import ChatServer
 from dev.lambda_runtime import api_event
 from gateway.core.catalogue import cost_usd
 from tests.conftest import Gateway, load_event
@@ -116,3 +118,22 @@ def test_without_a_cap_the_probe_reports_no_spend(gateway: Gateway, captured: Ca
     assert output.values("ProvidersProbed", **SERVICE) == [3.0]
     assert output.values("SpendCapUtilisation", **SERVICE) == []
     assert output.values("DailySpendUsd", **SERVICE) == []
+
+
+def test_a_stream_broken_after_its_status_is_counted_as_interrupted(gateway: Gateway, captured: Capture) -> None:
+    # Given Gemini dropping its connection after one chunk of a streamed answer, and one whole stream before it
+    body = {"model": "gemini-2.5-flash", "messages": [{"role": "user", "content": "Say hello"}], "stream": True}
+    with ChatServer() as server:
+        url = f"{server.url}/v1/chat/completions"
+        with httpx.stream("POST", url, json=body, timeout=30) as whole:
+            assert "data: [DONE]" in list(whole.iter_lines())
+        gateway.emulator.fail("gemini", "cut", after_chunks=1)
+        # When a client streams the answer (its status, 200, was sent before the cut)
+        with httpx.stream("POST", url, json=body, timeout=30) as broken:
+            lines = list(broken.iter_lines())
+    output = captured.read()
+    assert broken.status_code == 200
+    assert "data: [DONE]" not in lines
+    # Then the broken one, and only it, is counted where the API's 5xx rate alarm looks (API Gateway saw a 200)
+    assert output.values("StreamsInterrupted", **SERVICE) == [1.0]
+    assert output.values("Requests", **SERVICE) == [1.0, 1.0]
