@@ -8,6 +8,7 @@ module that only re-exports another, and documents that name every room and func
 from __future__ import annotations
 
 import ast
+import inspect
 import re
 from pathlib import Path
 
@@ -155,3 +156,13 @@ def test_the_architecture_page_lists_every_module_of_each_room() -> None:
             unlisted[room.name] = missing
     # Then it names every module
     assert unlisted == {}
+
+
+def test_every_error_code_is_on_the_answers_and_errors_page() -> None:
+    # Given every error the gateway answers with, and the page that lists them
+    from gateway.core import errors
+
+    codes = {c.code for _, c in inspect.getmembers(errors, inspect.isclass) if issubclass(c, errors.GatewayError)}
+    page = (REPO_ROOT / "docs" / "answers-and-errors.md").read_text()
+    # Then each code is on it
+    assert sorted(code for code in codes if f"`{code}`" not in page) == []
