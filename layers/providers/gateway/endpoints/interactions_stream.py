@@ -6,14 +6,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from gateway.core.errors import short
+from gateway.endpoints.batches import process_counted
 from gateway.learning.repetition import detect
-from gateway.observability import logger, metrics
+from gateway.observability import logger
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 
@@ -34,10 +34,7 @@ def handle_interactions_batch(event: dict[str, Any], context: LambdaContext | No
             )
             raise
 
-    records = len(event.get("Records", []))
-    metrics.add_metric(name="InteractionsReceived", unit=MetricUnit.Count, value=records)
-    result = process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
-    failures = len(result.get("batchItemFailures", []))
-    if failures:
-        metrics.add_metric(name="InteractionsNotCompared", unit=MetricUnit.Count, value=failures)
-    return dict(result)
+    return process_counted(
+        event, record_handler, processor, context,
+        received_name="InteractionsReceived", failed_name="InteractionsNotCompared",
+    )  # fmt: skip

@@ -17,7 +17,7 @@ import re
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -28,6 +28,7 @@ from gateway.config.settings import get_settings
 from gateway.core import runtime
 from gateway.core.errors import ConfigurationError, GatewayError, short
 from gateway.endpoints import route
+from gateway.endpoints.batches import process_counted
 from gateway.endpoints.route_jobs import API_KEY_ATTRIBUTE, JOB_ID_PATTERN, jobs_store
 from gateway.observability import logger, metrics
 from gateway.stores.idempotency import once_per_key
@@ -138,9 +139,6 @@ def handle_batch(event: dict[str, Any], context: LambdaContext | None) -> dict[s
     def record_handler(record: SQSRecord) -> str:
         return answer_job(record, context)
 
-    metrics.add_metric(name="JobsReceived", unit=MetricUnit.Count, value=len(event.get("Records", [])))
-    result = process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
-    failures = len(result.get("batchItemFailures", []))
-    if failures:
-        metrics.add_metric(name="JobsFailed", unit=MetricUnit.Count, value=failures)
-    return dict(result)
+    return process_counted(
+        event, record_handler, processor, context, received_name="JobsReceived", failed_name="JobsFailed"
+    )

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from gateway.core.errors import short
+from gateway.endpoints.batches import process_counted
 from gateway.learning.training import record_example
-from gateway.observability import logger, metrics
+from gateway.observability import logger
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
@@ -29,9 +29,7 @@ def handle_training_batch(event: dict[str, Any], context: LambdaContext | None) 
             logger.warning("training example failed", extra={"message_id": record.message_id, "error": error})
             raise
 
-    metrics.add_metric(name="TrainingExamplesReceived", unit=MetricUnit.Count, value=len(event.get("Records", [])))
-    result = process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
-    failures = len(result.get("batchItemFailures", []))
-    if failures:
-        metrics.add_metric(name="TrainingExamplesFailed", unit=MetricUnit.Count, value=failures)
-    return dict(result)
+    return process_counted(
+        event, record_handler, processor, context,
+        received_name="TrainingExamplesReceived", failed_name="TrainingExamplesFailed",
+    )  # fmt: skip
