@@ -46,6 +46,18 @@ def dynamodb_table(name: str) -> Table:
     return dynamodb_resource().Table(name)
 
 
+class TableStore:
+    """A store on one DynamoDB table, whose resource is made on first use: a request that never calls the store (no
+    cap, no API key, a write that goes in a batch) builds none, which is most of a cold start's first request."""
+
+    def __init__(self, table_name: str) -> None:
+        self._table_name = table_name
+
+    @property
+    def _table(self) -> Table:
+        return dynamodb_table(self._table_name)
+
+
 @lru_cache(maxsize=1)
 def dynamodb_client() -> DynamoDBClient:
     """The low-level DynamoDB client, for the calls every answer makes (`gateway.stores.batch`, the cache read).

@@ -13,12 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from gateway.stores.aws import deserialize, dynamodb_client, dynamodb_table, is_conditional_failure
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.service_resource import Table
+from gateway.stores.aws import TableStore, deserialize, dynamodb_client, is_conditional_failure
 
 RETENTION_S = 7 * 24 * 3600
 
@@ -60,14 +57,7 @@ def _dec(value: float) -> Decimal:
     return Decimal(str(round(value, 3)))
 
 
-class BreakerStore:
-    def __init__(self, table_name: str) -> None:
-        self._table_name = table_name
-
-    @property
-    def _table(self) -> Table:
-        return dynamodb_table(self._table_name)  # cached per process
-
+class BreakerStore(TableStore):
     def read_many(self, keys: Sequence[str]) -> dict[str, BreakerRecord]:
         """Every requested breaker in one batch read; a missing item is a closed breaker."""
         records = {key: BreakerRecord(key) for key in keys}

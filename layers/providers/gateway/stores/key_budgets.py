@@ -5,12 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from gateway.stores.aws import dynamodb_table
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.service_resource import Table
+from gateway.stores.aws import TableStore
 
 
 def budget_key(api_key_id: str) -> str:
@@ -25,14 +22,7 @@ class KeyBudget:
     updated_by: str = ""
 
 
-class KeyBudgetStore:
-    def __init__(self, table_name: str) -> None:
-        self._table_name = table_name
-
-    @property
-    def _table(self) -> Table:
-        return dynamodb_table(self._table_name)  # made on first use: a request with no API key never needs it
-
+class KeyBudgetStore(TableStore):
     def get(self, api_key_id: str) -> KeyBudget | None:
         item = self._table.get_item(Key={"pk": budget_key(api_key_id)}, ConsistentRead=True).get("Item")
         if item is None:

@@ -16,19 +16,16 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gateway.stores.aws import (
+    TableStore,
     deserialize,
     dynamodb_client,
-    dynamodb_table,
     error_code,
     is_conditional_failure,
     retrying,
 )
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.service_resource import Table
 
 HEAD_KEY = "config#head"
 
@@ -58,14 +55,7 @@ class StaleVersionError(Exception):
         self.current = current
 
 
-class RuntimeConfigStore:
-    def __init__(self, table_name: str) -> None:
-        self._table_name = table_name
-
-    @property
-    def _table(self) -> Table:
-        return dynamodb_table(self._table_name)
-
+class RuntimeConfigStore(TableStore):
     def head(self) -> ConfigVersion:
         """The version in force (a strongly consistent read); version 0 when none was ever stored.
 

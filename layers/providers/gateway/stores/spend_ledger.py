@@ -18,12 +18,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from gateway.stores.aws import dynamodb_table, is_conditional_failure, retrying
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.service_resource import Table
+from gateway.stores.aws import TableStore, is_conditional_failure, retrying
 
 RETENTION_S = 35 * 24 * 3600
 UNITS_PER_USD = 10**10
@@ -52,14 +49,10 @@ class LedgerItem:
     overruns: dict[str, float] = field(default_factory=dict)  # model -> times its worst case it was seen to bill
 
 
-class SpendLedgerStore:
+class SpendLedgerStore(TableStore):
     def __init__(self, table_name: str, pause: Callable[[float], None] | None = None) -> None:
-        self._table_name = table_name
+        super().__init__(table_name)
         self._pause = pause
-
-    @property
-    def _table(self) -> Table:
-        return dynamodb_table(self._table_name)  # made on first use: a request with no cap never needs it
 
     def lease(
         self, day: str, scope: str, limit: int, take: int, give_back: int, spent: int, expires_at: int

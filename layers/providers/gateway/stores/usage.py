@@ -11,12 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from gateway.stores.aws import dynamodb_table
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.service_resource import Table
+from gateway.stores.aws import TableStore
 
 RETENTION_S = 35 * 24 * 3600
 FIGURES = ("calls", "input_tokens", "output_tokens", "cost_units")
@@ -52,14 +49,7 @@ class DayUsage:
         return not self.requests and not self.models
 
 
-class UsageStore:
-    def __init__(self, table_name: str) -> None:
-        self._table_name = table_name
-
-    @property
-    def _table(self) -> Table:
-        return dynamodb_table(self._table_name)  # made on first use: a request with no API key never needs it
-
+class UsageStore(TableStore):
     def add(self, day: str, api_key_id: str, usage: DayUsage, expires_at: int) -> None:
         """Add `usage` to the key's day in one write."""
         names: dict[str, str] = {}
